@@ -1,0 +1,203 @@
+/* agen-generator.h — AgenGenerator, an asynchronous generator
+ *
+ * Copyright 2026 The agen authors
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#pragma once
+
+#if !defined(AGEN_INSIDE) && !defined(AGEN_COMPILATION)
+# error "Only <agen.h> can be included directly."
+#endif
+
+#include <gio/gio.h>
+
+#include "agen-version-macros.h"
+
+G_BEGIN_DECLS
+
+/**
+ * AgenGeneratorState:
+ * @AGEN_GENERATOR_STATE_CREATED: the body has not started yet
+ * @AGEN_GENERATOR_STATE_SUSPENDED: the body is paused at a yield
+ * @AGEN_GENERATOR_STATE_RUNNING: an operation is in progress (the body is
+ *   running or awaiting)
+ * @AGEN_GENERATOR_STATE_CLOSED: finished: the body returned, raised, or the
+ *   generator was closed
+ *
+ * The states of an [class@Generator].
+ */
+typedef enum
+{
+  AGEN_GENERATOR_STATE_CREATED,
+  AGEN_GENERATOR_STATE_SUSPENDED,
+  AGEN_GENERATOR_STATE_RUNNING,
+  AGEN_GENERATOR_STATE_CLOSED,
+} AgenGeneratorState;
+
+#define AGEN_TYPE_GENERATOR (agen_generator_get_type ())
+
+AGEN_AVAILABLE_IN_ALL
+G_DECLARE_FINAL_TYPE (AgenGenerator, agen_generator, AGEN, GENERATOR, GObject)
+
+/**
+ * AgenGeneratorFunc:
+ * @self: the generator whose body this is
+ * @user_data: the data passed to [ctor@Generator.new]
+ * @error: return location for the error the body raises
+ *
+ * The body of a generator. It runs on a fiber of its own inside the
+ * [struct@GLib.MainContext] that owns the generator, and may call
+ * [method@Generator.yield], [method@Generator.yield_from] and
+ * [method@Generator.await].
+ *
+ * Returns: %TRUE to finish normally, %FALSE with @error set to raise
+ */
+typedef gboolean (*AgenGeneratorFunc) (AgenGenerator  *self,
+                                       gpointer        user_data,
+                                       GError        **error);
+
+/**
+ * AGEN_GENERATOR_DEFAULT_STACK_SIZE:
+ *
+ * The address space reserved for a body's stack unless
+ * [property@Generator:stack-size] says otherwise. Pages are committed by the
+ * kernel only when the body touches them.
+ */
+#define AGEN_GENERATOR_DEFAULT_STACK_SIZE (256 * 1024)
+
+AGEN_AVAILABLE_IN_ALL
+AgenGenerator      *agen_generator_new              (AgenGeneratorFunc   func,
+                                                     gpointer            user_data,
+                                                     GDestroyNotify      user_data_destroy) G_GNUC_WARN_UNUSED_RESULT;
+AGEN_AVAILABLE_IN_ALL
+AgenGenerator      *agen_generator_new_full         (AgenGeneratorFunc   func,
+                                                     gpointer            user_data,
+                                                     GDestroyNotify      user_data_destroy,
+                                                     const char         *name,
+                                                     gsize               stack_size) G_GNUC_WARN_UNUSED_RESULT;
+AGEN_AVAILABLE_IN_ALL
+const char         *agen_generator_get_name         (AgenGenerator      *self);
+AGEN_AVAILABLE_IN_ALL
+void                agen_generator_set_name         (AgenGenerator      *self,
+                                                     const char         *name);
+AGEN_AVAILABLE_IN_ALL
+gsize               agen_generator_get_stack_size   (AgenGenerator      *self);
+AGEN_AVAILABLE_IN_ALL
+AgenGeneratorState  agen_generator_get_state        (AgenGenerator      *self);
+AGEN_AVAILABLE_IN_ALL
+gboolean            agen_generator_get_running      (AgenGenerator      *self);
+AGEN_AVAILABLE_IN_ALL
+GMainContext       *agen_generator_get_context      (AgenGenerator      *self);
+AGEN_AVAILABLE_IN_ALL
+gboolean            agen_generator_get_return_value (AgenGenerator      *self,
+                                                     GValue             *value);
+
+/* Consumer side */
+
+AGEN_AVAILABLE_IN_ALL
+void                agen_generator_next_async       (AgenGenerator      *self,
+                                                     GCancellable       *cancellable,
+                                                     GAsyncReadyCallback callback,
+                                                     gpointer            user_data);
+AGEN_AVAILABLE_IN_ALL
+gboolean            agen_generator_next_finish      (AgenGenerator      *self,
+                                                     GAsyncResult       *result,
+                                                     GValue             *value,
+                                                     GError            **error);
+AGEN_AVAILABLE_IN_ALL
+void                agen_generator_send_async       (AgenGenerator      *self,
+                                                     const GValue       *value,
+                                                     GCancellable       *cancellable,
+                                                     GAsyncReadyCallback callback,
+                                                     gpointer            user_data);
+AGEN_AVAILABLE_IN_ALL
+gboolean            agen_generator_send_finish      (AgenGenerator      *self,
+                                                     GAsyncResult       *result,
+                                                     GValue             *value,
+                                                     GError            **error);
+AGEN_AVAILABLE_IN_ALL
+void                agen_generator_throw_async      (AgenGenerator      *self,
+                                                     const GError       *error,
+                                                     GCancellable       *cancellable,
+                                                     GAsyncReadyCallback callback,
+                                                     gpointer            user_data);
+AGEN_AVAILABLE_IN_ALL
+gboolean            agen_generator_throw_finish     (AgenGenerator      *self,
+                                                     GAsyncResult       *result,
+                                                     GValue             *value,
+                                                     GError            **error);
+AGEN_AVAILABLE_IN_ALL
+void                agen_generator_close_async      (AgenGenerator      *self,
+                                                     GCancellable       *cancellable,
+                                                     GAsyncReadyCallback callback,
+                                                     gpointer            user_data);
+AGEN_AVAILABLE_IN_ALL
+gboolean            agen_generator_close_finish     (AgenGenerator      *self,
+                                                     GAsyncResult       *result,
+                                                     GError            **error);
+
+AGEN_AVAILABLE_IN_ALL
+gboolean            agen_generator_next             (AgenGenerator      *self,
+                                                     GCancellable       *cancellable,
+                                                     GValue             *value,
+                                                     GError            **error);
+AGEN_AVAILABLE_IN_ALL
+gboolean            agen_generator_send             (AgenGenerator      *self,
+                                                     const GValue       *in_value,
+                                                     GCancellable       *cancellable,
+                                                     GValue             *value,
+                                                     GError            **error);
+AGEN_AVAILABLE_IN_ALL
+gboolean            agen_generator_throw            (AgenGenerator      *self,
+                                                     const GError       *in_error,
+                                                     GCancellable       *cancellable,
+                                                     GValue             *value,
+                                                     GError            **error);
+AGEN_AVAILABLE_IN_ALL
+gboolean            agen_generator_close            (AgenGenerator      *self,
+                                                     GCancellable       *cancellable,
+                                                     GError            **error);
+
+/* Body side */
+
+AGEN_AVAILABLE_IN_ALL
+gboolean            agen_generator_yield            (AgenGenerator      *self,
+                                                     const GValue       *value,
+                                                     GValue             *sent,
+                                                     GError            **error);
+AGEN_AVAILABLE_IN_ALL
+gboolean            agen_generator_yield_from       (AgenGenerator      *self,
+                                                     AgenGenerator      *inner,
+                                                     GValue             *return_value,
+                                                     GError            **error);
+AGEN_AVAILABLE_IN_ALL
+void                agen_generator_set_return_value (AgenGenerator      *self,
+                                                     const GValue       *value);
+AGEN_AVAILABLE_IN_ALL
+GCancellable       *agen_generator_get_cancellable  (AgenGenerator      *self);
+AGEN_AVAILABLE_IN_ALL
+void                agen_generator_resume_callback  (GObject            *source,
+                                                     GAsyncResult       *result,
+                                                     gpointer            self);
+AGEN_AVAILABLE_IN_ALL
+GAsyncResult       *agen_generator_await            (AgenGenerator      *self);
+
+/**
+ * AGEN_AWAIT_CALLBACK:
+ * @gen: the generator whose body is awaiting
+ *
+ * Expands to the callback and user data to pass to any GIO `_async`
+ * function so that [method@Generator.await] returns its result:
+ *
+ * ```c
+ * g_file_read_async (file, G_PRIORITY_DEFAULT,
+ *                    agen_generator_get_cancellable (self),
+ *                    AGEN_AWAIT_CALLBACK (self));
+ * stream = g_file_read_finish (file, agen_generator_await (self), error);
+ * ```
+ */
+#define AGEN_AWAIT_CALLBACK(gen) agen_generator_resume_callback, (gen)
+
+G_END_DECLS

@@ -1,0 +1,41 @@
+/* agen-stack-private.h — guarded fiber stacks and their per-thread pool
+ *
+ * Copyright 2026 The agen authors
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+#define AGEN_FIBER_DEFAULT_STACK_SIZE (256 * 1024)
+
+typedef struct _AgenStack AgenStack;
+
+struct _AgenStack
+{
+  /* Usable stack: [base, base + size). The guard page(s) sit just below
+   * base, so running off the low end faults. */
+  guint8    *base;
+  gsize      size;
+  /* The whole reservation, guard included, for unmapping. */
+  guint8    *mapping;
+  gsize      mapping_size;
+  AgenStack *pool_next;
+};
+
+/* Takes a stack of at least size usable bytes (0 = default) from this
+ * thread's pool, or maps a new one. */
+AgenStack  *agen_stack_acquire      (gsize       size);
+
+/* Gives a stack back to this thread's pool (which may unmap it). */
+void        agen_stack_release      (AgenStack  *stack);
+
+/* TRUE if addr lies in the guard area of stack. Async-signal-safe. */
+gboolean    agen_stack_is_guard_hit (const AgenStack *stack,
+                                     gconstpointer    addr);
+
+G_END_DECLS

@@ -1,0 +1,18 @@
+/* agen.h — the single public include of libagen
+ *
+ * Copyright 2026 The agen authors
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#pragma once
+
+#include <gio/gio.h>
+
+#define AGEN_INSIDE
+# include "agen-version.h"
+# include "agen-version-macros.h"
+# include "agen-enum-types.h"
+# include "agen-error.h"
+# include "agen-generator.h"
+#undef AGEN_INSIDE
