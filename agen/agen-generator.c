@@ -1,1 +1,1803 @@
+/* agen-generator.c — AgenGenerator, an asynchronous generator
+ *
+ * Copyright 2026 The agen authors
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+/**
+ * AgenGenerator:
+ *
+ * An asynchronous generator: Python's `async def` with `yield`, for GLib.
+ *
+ * The body is a plain C function, [callback@GeneratorFunc], that runs on a
+ * fiber (a small stack of its own) inside the [struct@GLib.MainContext] that
+ * owns the generator. It hands values out with [method@Generator.yield],
+ * delegates to another generator with [method@Generator.yield_from] and
+ * awaits any GIO asynchronous operation in straight-line code:
+ *
+ * ```c
+ * static gboolean
+ * count_lines (AgenGenerator *self,
+ *              gpointer       user_data,
+ *              GError       **error)
+ * {
+ *   GFile *file = user_data;
+ *   g_autoptr(GFileInputStream) stream = NULL;
+ *
+ *   g_file_read_async (file, G_PRIORITY_DEFAULT,
+ *                      agen_generator_get_cancellable (self),
+ *                      AGEN_AWAIT_CALLBACK (self));
+ *   stream = g_file_read_finish (file, agen_generator_await (self), error);
+ *   if (stream == NULL)
+ *     return FALSE;
+ *
+ *   for (guint i = 0; i < 3; i++)
+ *     {
+ *       g_auto(GValue) value = G_VALUE_INIT;
+ *
+ *       g_value_init (&value, G_TYPE_UINT);
+ *       g_value_set_uint (&value, i);
+ *       if (!agen_generator_yield (self, &value, NULL, error))
+ *         return FALSE;   // closed or thrown into: clean up and let it out
+ *     }
+ *
+ *   return TRUE;
+ * }
+ * ```
+ *
+ * Consumers drive it with [method@Generator.next_async],
+ * [method@Generator.send_async], [method@Generator.throw_async] and
+ * [method@Generator.close_async], or with the blocking forms
+ * ([method@Generator.next] …), which inside another generator's body
+ * suspend only that body.
+ *
+ * The semantics follow PEP 525 async generators: the body does not start
+ * before the first next; a close delivers %AGEN_ERROR_EXIT at the paused
+ * yield; an error the body raises is reported once and the generator is
+ * closed from then on; callbacks never run from inside the `_async` call.
+ *
+ * The body only ever runs on the thread of its owner context, the
+ * thread-default main context of the first operation
+ * ([method@Generator.get_context]). A generator dropped while suspended is
+ * closed on that context, so its cleanup code runs.
+ */
+
 #include "config.h"
+
+#include <glib/gi18n-lib.h>
+
+#include "agen-context-private.h"
+#include "agen-enum-types.h"
+#include "agen-error.h"
+#include "agen-fiber-private.h"
+#include "agen-generator.h"
+#include "agen-op-private.h"
+#include "agen-result-private.h"
+
+struct _AgenGenerator
+{
+  GObject             parent_instance;
+
+  AgenGeneratorFunc   func;
+  gpointer            user_data;
+  GDestroyNotify      user_data_destroy;
+
+  char               *name;
+  gsize               stack_size;
+
+  /* Set once, by the first operation; then only read. */
+  AgenContext        *owner;
+
+  /* Everything below is only touched on the owner's thread. */
+  AgenGeneratorState  state;
+  AgenFiber          *fiber;
+
+  /* The operation the body is running for (RUNNING only). */
+  AgenOp             *op;
+  /* Handed from the fiber to the code that resumed it: an op the body
+   * finished (by yielding or ending) that must now be completed. */
+  AgenOp             *completed_op;
+
+  /* The body's await: the result a resume callback delivered and not yet
+   * taken, and the one await returned last (kept until the next await). */
+  GAsyncResult       *await_pending;
+  GAsyncResult       *await_current;
+
+  GValue              return_value;
+
+  /* State as last notified, to emit notify::state/running on change. */
+  AgenGeneratorState  notified_state;
+
+  guint               awaiting : 1;        /* suspended in agen_generator_await */
+  guint               returned : 1;        /* the body returned TRUE */
+  guint               body_released : 1;   /* user_data destroyed */
+  guint               finalizer_ran : 1;   /* revived once to be closed */
+  guint               ignored_exit : 1;    /* a close came back IGNORED_EXIT */
+};
+
+enum {
+  PROP_0,
+  PROP_NAME,
+  PROP_STATE,
+  PROP_RUNNING,
+  PROP_STACK_SIZE,
+  PROP_CONTEXT,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+static guint notify_signal_id;
+
+G_DEFINE_FINAL_TYPE (AgenGenerator, agen_generator, G_TYPE_OBJECT)
+
+static void agen_generator_resume_fiber (AgenGenerator *self);
+
+/* ------------------------------------------------------------------------
+ * Small helpers
+ * ------------------------------------------------------------------------ */
+
+static inline gboolean
+agen_generator_in_own_body (AgenGenerator *self)
+{
+  return self->fiber != NULL && agen_fiber_get_current () == self->fiber;
+}
+
+static inline gboolean
+on_fiber_stack (void)
+{
+  return agen_fiber_get_current () != NULL;
+}
+
+static const char *
+agen_generator_display_name (AgenGenerator *self)
+{
+  return self->name != NULL ? self->name : _("(unnamed)");
+}
+
+static void
+notify_changes_now (gpointer data)
+{
+  AgenGenerator *self = data;
+  AgenGeneratorState state = self->state;
+  gboolean was_running = self->notified_state == AGEN_GENERATOR_STATE_RUNNING;
+  gboolean running = state == AGEN_GENERATOR_STATE_RUNNING;
+
+  if (state != self->notified_state)
+    {
+      self->notified_state = state;
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STATE]);
+      if (running != was_running)
+        g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RUNNING]);
+    }
+}
+
+static void
+notify_changes_deferred (gpointer data)
+{
+  AgenGenerator *self = data;
+
+  notify_changes_now (self);
+  g_object_unref (self);
+}
+
+/* Emits notify::state and notify::running if the state changed since the
+ * last emission. Handlers are user code, possibly a binding's: they never
+ * run on a fiber's stack, so from a fiber the emission is deferred to the
+ * owner context. The common case, no handler at all, costs one lookup. */
+static void
+agen_generator_notify_changes (AgenGenerator *self)
+{
+  if (self->state == self->notified_state)
+    return;
+
+  if (!g_signal_has_handler_pending (self, notify_signal_id, 0, TRUE))
+    {
+      self->notified_state = self->state;
+      return;
+    }
+
+  if (on_fiber_stack ())
+    agen_context_invoke (self->owner, notify_changes_deferred, g_object_ref (self));
+  else
+    notify_changes_now (self);
+}
+
+static void
+destroy_user_data_deferred (gpointer data)
+{
+  gpointer *pair = data;
+  GDestroyNotify destroy = pair[0];
+
+  destroy (pair[1]);
+  g_free (pair);
+}
+
+/* Destroys user_data once the body can never run again. The destroy
+ * notify may come from a binding: never call it on a fiber's stack. */
+static void
+agen_generator_release_body (AgenGenerator *self)
+{
+  GDestroyNotify destroy = self->user_data_destroy;
+  gpointer user_data = self->user_data;
+
+  if (self->body_released)
+    return;
+
+  self->body_released = TRUE;
+  self->user_data = NULL;
+  self->user_data_destroy = NULL;
+
+  if (destroy == NULL)
+    return;
+
+  if (on_fiber_stack ())
+    {
+      gpointer *pair = g_new (gpointer, 2);
+      AgenContext *context = self->owner ? self->owner : agen_context_get_thread_default ();
+
+      pair[0] = destroy;
+      pair[1] = user_data;
+      agen_context_invoke (context, destroy_user_data_deferred, pair);
+    }
+  else
+    {
+      destroy (user_data);
+    }
+}
+
+static inline void
+agen_generator_set_state (AgenGenerator      *self,
+                          AgenGeneratorState  state)
+{
+  g_atomic_int_set (&self->state, state);
+}
+
+/* ------------------------------------------------------------------------
+ * The body's fiber
+ * ------------------------------------------------------------------------ */
+
+/* Runs on the fiber. Turns how the body ended into the outcome of the op
+ * that was running, as SEMANTICS.md (a) and (b) say. */
+static void
+agen_generator_body_entry (gpointer data)
+{
+  AgenGenerator *self = data;
+  GError *error = NULL;
+  gboolean ok;
+  AgenOp *op;
+
+  ok = self->func (self, self->user_data, &error);
+
+  if (ok && error != NULL)
+    {
+      g_critical ("The body of generator '%s' returned TRUE but set an error: %s",
+                  agen_generator_display_name (self), error->message);
+      g_clear_error (&error);
+    }
+  else if (!ok && error == NULL)
+    {
+      g_critical ("The body of generator '%s' returned FALSE without setting an error",
+                  agen_generator_display_name (self));
+      error = g_error_new (AGEN_ERROR, AGEN_ERROR_FAILED,
+                           _("The body of generator “%s” failed without an error"),
+                           agen_generator_display_name (self));
+    }
+
+  self->returned = ok;
+  g_clear_object (&self->await_pending);
+  g_clear_object (&self->await_current);
+
+  op = g_steal_pointer (&self->op);
+
+  if (op->kind == AGEN_OP_CLOSE &&
+      (ok || g_error_matches (error, AGEN_ERROR, AGEN_ERROR_EXIT)))
+    {
+      g_clear_error (&error);
+      agen_op_set_finished (op);
+    }
+  else if (ok)
+    agen_op_set_finished (op);
+  else
+    agen_op_take_error (op, g_steal_pointer (&error));
+
+  agen_generator_set_state (self, AGEN_GENERATOR_STATE_CLOSED);
+  self->completed_op = op;
+}
+
+/* Switches into the body and, once it is back (yielded, ended, or waiting
+ * for something), completes the op it finished, if any. Owner thread only;
+ * may be called from the thread's stack or from another fiber. */
+static void
+agen_generator_resume_fiber (AgenGenerator *self)
+{
+  GMainContext *owner = agen_context_get_main_context (self->owner);
+  GMainContext *thread_default = g_main_context_get_thread_default ();
+  gboolean push;
+  AgenOp *completed;
+
+  if (self->fiber == NULL)
+    self->fiber = agen_fiber_new (agen_generator_body_entry, self,
+                                  self->stack_size, self->name);
+
+  /* GIO operations the body starts deliver their callbacks to the
+   * thread-default context: make that the owner for the body's run. */
+  push = owner != (thread_default ? thread_default : g_main_context_default ());
+  if (push)
+    g_main_context_push_thread_default (owner);
+  agen_fiber_resume (self->fiber);
+  if (push)
+    g_main_context_pop_thread_default (owner);
+
+  completed = g_steal_pointer (&self->completed_op);
+  if (completed == NULL)
+    return;   /* awaiting: the step goes on later */
+
+  if (agen_fiber_is_finished (self->fiber))
+    {
+      g_clear_pointer (&self->fiber, agen_fiber_free);
+      agen_generator_release_body (self);
+    }
+
+  agen_generator_notify_changes (self);
+  completed->complete (completed);
+
+  /* The reference the step held (agen_generator_run_op). */
+  g_object_unref (self);
+}
+
+/* ------------------------------------------------------------------------
+ * Running an operation (owner thread)
+ * ------------------------------------------------------------------------ */
+
+static void
+agen_generator_run_op (AgenGenerator *self,
+                       AgenOp        *op)
+{
+  switch (self->state)
+    {
+    case AGEN_GENERATOR_STATE_RUNNING:
+      agen_op_set_error (op, AGEN_ERROR, AGEN_ERROR_RUNNING,
+                         _("Generator “%s” is already running"),
+                         agen_generator_display_name (self));
+      op->complete (op);
+      return;
+
+    case AGEN_GENERATOR_STATE_CLOSED:
+      agen_op_set_finished (op);
+      op->complete (op);
+      return;
+
+    case AGEN_GENERATOR_STATE_CREATED:
+      switch (op->kind)
+        {
+        case AGEN_OP_SEND:
+          agen_op_set_error (op, AGEN_ERROR, AGEN_ERROR_NOT_STARTED,
+                             _("Cannot send a value to generator “%s”: it has not started"),
+                             agen_generator_display_name (self));
+          op->complete (op);
+          return;
+
+        case AGEN_OP_THROW:
+        case AGEN_OP_CLOSE:
+          /* The body never runs. */
+          agen_generator_set_state (self, AGEN_GENERATOR_STATE_CLOSED);
+          agen_generator_release_body (self);
+          if (op->kind == AGEN_OP_THROW)
+            agen_op_take_error (op, g_error_copy (op->in_error));
+          else
+            agen_op_set_finished (op);
+          agen_generator_notify_changes (self);
+          op->complete (op);
+          return;
+
+        case AGEN_OP_NEXT:
+        default:
+          break;
+        }
+      break;
+
+    case AGEN_GENERATOR_STATE_SUSPENDED:
+    default:
+      break;
+    }
+
+  /* Start or resume the body. The step keeps the generator alive until it
+   * ends, whoever else lets go of it. */
+  g_object_ref (self);
+  self->op = op;
+  agen_generator_set_state (self, AGEN_GENERATOR_STATE_RUNNING);
+  agen_generator_notify_changes (self);
+  agen_generator_resume_fiber (self);
+}
+
+typedef struct
+{
+  AgenDispatchItem  item;
+  AgenGenerator    *self;
+  AgenOp           *op;
+} RunOpItem;
+
+static void
+run_op_item_dispatch (AgenDispatchItem *item)
+{
+  RunOpItem *run = (RunOpItem *) item;
+
+  agen_generator_run_op (run->self, run->op);
+  g_object_unref (run->self);
+  g_free (run);
+}
+
+static void
+agen_generator_first_op (AgenGenerator *self)
+{
+  AgenContext *context = agen_context_get_thread_default ();
+
+  if (g_atomic_pointer_compare_and_exchange (&self->owner, NULL, context))
+    agen_context_ref (context);
+}
+
+/* Every op enters here, on the caller's thread. */
+static void
+agen_generator_start_op (AgenGenerator *self,
+                         AgenOp        *op)
+{
+  /* (1) An already cancelled cancellable: nothing else happens. */
+  if (op->cancellable != NULL && g_cancellable_is_cancelled (op->cancellable))
+    {
+      agen_op_set_error (op, G_IO_ERROR, G_IO_ERROR_CANCELLED,
+                         _("Operation was cancelled"));
+      op->complete (op);
+      return;
+    }
+
+  /* (2) First-op bookkeeping: the owner context. */
+  if (g_atomic_pointer_get (&self->owner) == NULL)
+    agen_generator_first_op (self);
+
+  /* (3) The state table, on the owner's thread. */
+  if (self->owner == agen_context_get_thread_default ())
+    {
+      agen_generator_run_op (self, op);
+    }
+  else
+    {
+      RunOpItem *run = g_new0 (RunOpItem, 1);
+
+      run->item.func = run_op_item_dispatch;
+      run->self = g_object_ref (self);
+      run->op = op;
+      agen_context_queue (self->owner, &run->item);
+    }
+}
+
+/* ------------------------------------------------------------------------
+ * Blocking forms
+ * ------------------------------------------------------------------------ */
+
+typedef struct
+{
+  AgenOp          op;
+  gboolean        done;
+  /* Waiting from a fiber: the generator whose body waits, and whether it
+   * has suspended (rather than the op completing while it was still in
+   * the call). */
+  AgenGenerator  *waiter;
+  gboolean        waiting;
+  /* Waiting from another thread. */
+  GMutex          mutex;
+  GCond           cond;
+  gboolean        cross_thread;
+} BlockingOp;
+
+static void
+waiter_resume (gpointer data)
+{
+  AgenGenerator *waiter = data;
+
+  agen_generator_resume_fiber (waiter);
+}
+
+static void
+blocking_op_complete (AgenOp *op)
+{
+  BlockingOp *blocking = (BlockingOp *) op;
+
+  if (blocking->cross_thread)
+    {
+      g_mutex_lock (&blocking->mutex);
+      blocking->done = TRUE;
+      g_cond_signal (&blocking->cond);
+      g_mutex_unlock (&blocking->mutex);
+      return;
+    }
+
+  blocking->done = TRUE;
+
+  if (blocking->waiting)
+    {
+      AgenGenerator *waiter = blocking->waiter;
+
+      blocking->waiting = FALSE;
+      /* Resume the waiting body right here when we are on its thread's
+       * stack; from a fiber (or another context) go through the owner's
+       * dispatch source. */
+      if (!on_fiber_stack () && waiter->owner == agen_context_get_thread_default ())
+        agen_generator_resume_fiber (waiter);
+      else
+        agen_context_invoke (waiter->owner, waiter_resume, waiter);
+    }
+}
+
+static gboolean
+agen_generator_run_blocking (AgenGenerator  *self,
+                             AgenOpKind      kind,
+                             const GValue   *in_value,
+                             const GError   *in_error,
+                             GCancellable   *cancellable,
+                             GValue         *value,
+                             GError        **error)
+{
+  BlockingOp blocking = { 0 };
+  AgenFiber *fiber = agen_fiber_get_current ();
+  gboolean ret;
+
+  agen_op_init (&blocking.op, kind, in_value, in_error, cancellable,
+                blocking_op_complete);
+
+  if (fiber != NULL)
+    {
+      AgenContext *here = agen_context_get_thread_default ();
+      AgenContext *target = self->owner != NULL ? self->owner : here;
+
+      /* Inside a body: suspend only that body until the op completes. */
+      blocking.waiter = agen_fiber_get_data (fiber);
+
+      if (target != here)
+        {
+          /* Owned elsewhere: the completion comes back through our owner
+           * context, which cannot run before we suspend, so suspend in
+           * any case. */
+          blocking.waiting = TRUE;
+          agen_generator_start_op (self, &blocking.op);
+          agen_fiber_suspend ();
+        }
+      else
+        {
+          agen_generator_start_op (self, &blocking.op);
+          if (!blocking.done)
+            {
+              blocking.waiting = TRUE;
+              agen_fiber_suspend ();
+            }
+        }
+      g_assert (blocking.done);
+    }
+  else
+    {
+      AgenContext *here = agen_context_get_thread_default ();
+
+      if (self->owner != NULL && self->owner != here)
+        {
+          blocking.cross_thread = TRUE;
+          g_mutex_init (&blocking.mutex);
+          g_cond_init (&blocking.cond);
+        }
+
+      agen_generator_start_op (self, &blocking.op);
+
+      if (blocking.cross_thread)
+        {
+          g_mutex_lock (&blocking.mutex);
+          while (!blocking.done)
+            g_cond_wait (&blocking.cond, &blocking.mutex);
+          g_mutex_unlock (&blocking.mutex);
+          g_mutex_clear (&blocking.mutex);
+          g_cond_clear (&blocking.cond);
+        }
+      else
+        {
+          /* Owned by this thread's context: iterate it meanwhile. */
+          GMainContext *context = agen_context_get_main_context (here);
+
+          while (!blocking.done)
+            g_main_context_iteration (context, TRUE);
+        }
+    }
+
+  if (blocking.op.kind == AGEN_OP_CLOSE)
+    ret = agen_op_propagate_close (&blocking.op, error);
+  else
+    ret = agen_op_propagate (&blocking.op, value, error);
+  agen_op_clear (&blocking.op);
+
+  return ret;
+}
+
+/* ------------------------------------------------------------------------
+ * GObject
+ * ------------------------------------------------------------------------ */
+
+static void
+default_finalizer_close_done (AgenOp *op)
+{
+  /* Completed on the owner thread, maybe on a fiber; logging only. */
+  BlockingOp *close_op = (BlockingOp *) op;
+  AgenGenerator *self = close_op->waiter;
+
+  if (op->outcome == AGEN_OP_FAILED)
+    {
+      if (g_error_matches (op->out_error, AGEN_ERROR, AGEN_ERROR_IGNORED_EXIT))
+        self->ignored_exit = TRUE;
+      g_warning ("Closing abandoned generator '%s' failed: %s",
+                 agen_generator_display_name (self), op->out_error->message);
+    }
+
+  agen_op_clear (op);
+  g_free (close_op);
+  g_object_unref (self);
+}
+
+static void
+default_finalizer_run (gpointer data)
+{
+  AgenGenerator *self = data;
+  BlockingOp *close_op = g_new0 (BlockingOp, 1);
+
+  /* Reuses the blocking op struct only as a container for the op and the
+   * generator reference it releases. */
+  close_op->waiter = self;
+  agen_op_init (&close_op->op, AGEN_OP_CLOSE, NULL, NULL, NULL,
+                default_finalizer_close_done);
+  agen_generator_run_op (self, &close_op->op);
+}
+
+static void
+agen_generator_dispose (GObject *object)
+{
+  AgenGenerator *self = AGEN_GENERATOR (object);
+
+  /* Dropped while paused at a yield: revive once and close on the owner
+   * context, so the body's cleanup runs (SEMANTICS.md (d)). */
+  if (self->state == AGEN_GENERATOR_STATE_SUSPENDED &&
+      !self->finalizer_ran && !self->ignored_exit)
+    {
+      self->finalizer_ran = TRUE;
+      g_object_ref (self);
+      agen_context_invoke (self->owner, default_finalizer_run, self);
+    }
+
+  G_OBJECT_CLASS (agen_generator_parent_class)->dispose (object);
+}
+
+static void
+agen_generator_finalize (GObject *object)
+{
+  AgenGenerator *self = AGEN_GENERATOR (object);
+
+  if (self->fiber != NULL)
+    {
+      if (self->state == AGEN_GENERATOR_STATE_SUSPENDED)
+        g_warning ("Generator '%s' was destroyed while suspended without a "
+                   "completed close; its cleanup code did not run",
+                   agen_generator_display_name (self));
+      g_clear_pointer (&self->fiber, agen_fiber_free);
+    }
+
+  agen_generator_release_body (self);
+
+  g_clear_object (&self->await_pending);
+  g_clear_object (&self->await_current);
+  if (G_IS_VALUE (&self->return_value))
+    g_value_unset (&self->return_value);
+  g_clear_pointer (&self->owner, agen_context_unref);
+  g_clear_pointer (&self->name, g_free);
+
+  G_OBJECT_CLASS (agen_generator_parent_class)->finalize (object);
+}
+
+static void
+agen_generator_get_property (GObject    *object,
+                             guint       prop_id,
+                             GValue     *value,
+                             GParamSpec *pspec)
+{
+  AgenGenerator *self = AGEN_GENERATOR (object);
+
+  switch (prop_id)
+    {
+    case PROP_NAME:
+      g_value_set_string (value, self->name);
+      break;
+
+    case PROP_STATE:
+      g_value_set_enum (value, agen_generator_get_state (self));
+      break;
+
+    case PROP_RUNNING:
+      g_value_set_boolean (value, agen_generator_get_running (self));
+      break;
+
+    case PROP_STACK_SIZE:
+      g_value_set_uint64 (value, self->stack_size);
+      break;
+
+    case PROP_CONTEXT:
+      g_value_set_boxed (value, agen_generator_get_context (self));
+      break;
+
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+agen_generator_set_property (GObject      *object,
+                             guint         prop_id,
+                             const GValue *value,
+                             GParamSpec   *pspec)
+{
+  AgenGenerator *self = AGEN_GENERATOR (object);
+
+  switch (prop_id)
+    {
+    case PROP_NAME:
+      agen_generator_set_name (self, g_value_get_string (value));
+      break;
+
+    case PROP_STACK_SIZE:
+      self->stack_size = g_value_get_uint64 (value);
+      break;
+
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+agen_generator_class_init (AgenGeneratorClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  /* Our messages are translatable: every error reaching a user goes
+   * through this class, so bind the domain here, once. */
+  bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
+  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
+
+  object_class->dispose = agen_generator_dispose;
+  object_class->finalize = agen_generator_finalize;
+  object_class->get_property = agen_generator_get_property;
+  object_class->set_property = agen_generator_set_property;
+
+  /**
+   * AgenGenerator:name:
+   *
+   * A name for messages and debugging, e.g. the one printed when the body
+   * overflows its stack.
+   */
+  properties[PROP_NAME] =
+    g_param_spec_string ("name", NULL, NULL,
+                         NULL,
+                         (G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
+
+  /**
+   * AgenGenerator:state:
+   *
+   * Where the generator is in its life: created, suspended at a yield,
+   * running an operation, or closed.
+   */
+  properties[PROP_STATE] =
+    g_param_spec_enum ("state", NULL, NULL,
+                       AGEN_TYPE_GENERATOR_STATE,
+                       AGEN_GENERATOR_STATE_CREATED,
+                       (G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
+
+  /**
+   * AgenGenerator:running:
+   *
+   * %TRUE exactly while an operation is in progress: from the `_async`
+   * call until the step ends, awaits included.
+   */
+  properties[PROP_RUNNING] =
+    g_param_spec_boolean ("running", NULL, NULL,
+                          FALSE,
+                          (G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
+
+  /**
+   * AgenGenerator:stack-size:
+   *
+   * The address space reserved for the body's stack, in bytes; 0 means
+   * %AGEN_GENERATOR_DEFAULT_STACK_SIZE. Only pages the body touches are
+   * committed.
+   */
+  properties[PROP_STACK_SIZE] =
+    g_param_spec_uint64 ("stack-size", NULL, NULL,
+                         0, G_MAXSIZE, 0,
+                         (G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS));
+
+  /**
+   * AgenGenerator:context:
+   *
+   * The main context that owns the generator, or %NULL before the first
+   * operation. Set once; not notified.
+   */
+  properties[PROP_CONTEXT] =
+    g_param_spec_boxed ("context", NULL, NULL,
+                        G_TYPE_MAIN_CONTEXT,
+                        (G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
+
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  notify_signal_id = g_signal_lookup ("notify", G_TYPE_OBJECT);
+}
+
+static void
+agen_generator_init (AgenGenerator *self)
+{
+  self->state = AGEN_GENERATOR_STATE_CREATED;
+  self->notified_state = AGEN_GENERATOR_STATE_CREATED;
+}
+
+/* ------------------------------------------------------------------------
+ * Construction and properties
+ * ------------------------------------------------------------------------ */
+
+/**
+ * agen_generator_new:
+ * @func: (scope notified) (closure user_data) (destroy user_data_destroy): the body
+ * @user_data: data passed to @func
+ * @user_data_destroy: (nullable): destroys @user_data once the body can
+ *   never run again
+ *
+ * Creates a generator whose body is @func. The body does not start before
+ * the first [method@Generator.next_async] (or a send of None).
+ *
+ * @user_data_destroy runs exactly once: when the body has finished, when
+ * the generator is closed before it started, or when it is finalized.
+ *
+ * Returns: (transfer full): a new generator
+ */
+AgenGenerator *
+agen_generator_new (AgenGeneratorFunc func,
+                    gpointer          user_data,
+                    GDestroyNotify    user_data_destroy)
+{
+  return agen_generator_new_full (func, user_data, user_data_destroy, NULL, 0);
+}
+
+/**
+ * agen_generator_new_full:
+ * @func: (scope notified) (closure user_data) (destroy user_data_destroy): the body
+ * @user_data: data passed to @func
+ * @user_data_destroy: (nullable): destroys @user_data once the body can
+ *   never run again
+ * @name: (nullable): the [property@Generator:name]
+ * @stack_size: the [property@Generator:stack-size], 0 for the default
+ *
+ * Like [ctor@Generator.new], with a name and a stack size.
+ *
+ * Returns: (transfer full): a new generator
+ */
+AgenGenerator *
+agen_generator_new_full (AgenGeneratorFunc  func,
+                         gpointer           user_data,
+                         GDestroyNotify     user_data_destroy,
+                         const char        *name,
+                         gsize              stack_size)
+{
+  AgenGenerator *self;
+
+  g_return_val_if_fail (func != NULL, NULL);
+
+  self = g_object_new (AGEN_TYPE_GENERATOR,
+                       "stack-size", (guint64) stack_size,
+                       NULL);
+  self->func = func;
+  self->user_data = user_data;
+  self->user_data_destroy = user_data_destroy;
+  self->name = g_strdup (name);
+
+  return self;
+}
+
+/**
+ * agen_generator_get_name:
+ * @self: a generator
+ *
+ * Gets the [property@Generator:name].
+ *
+ * Returns: (nullable): the name
+ */
+const char *
+agen_generator_get_name (AgenGenerator *self)
+{
+  g_return_val_if_fail (AGEN_IS_GENERATOR (self), NULL);
+
+  return self->name;
+}
+
+/**
+ * agen_generator_set_name:
+ * @self: a generator
+ * @name: (nullable): the new name
+ *
+ * Sets the [property@Generator:name].
+ */
+void
+agen_generator_set_name (AgenGenerator *self,
+                         const char    *name)
+{
+  g_return_if_fail (AGEN_IS_GENERATOR (self));
+
+  if (g_strcmp0 (self->name, name) == 0)
+    return;
+
+  g_free (self->name);
+  self->name = g_strdup (name);
+  if (self->fiber != NULL)
+    agen_fiber_set_label (self->fiber, name);
+
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_NAME]);
+}
+
+/**
+ * agen_generator_get_stack_size:
+ * @self: a generator
+ *
+ * Gets the [property@Generator:stack-size].
+ *
+ * Returns: the stack size in bytes, 0 for the default
+ */
+gsize
+agen_generator_get_stack_size (AgenGenerator *self)
+{
+  g_return_val_if_fail (AGEN_IS_GENERATOR (self), 0);
+
+  return self->stack_size;
+}
+
+/**
+ * agen_generator_get_state:
+ * @self: a generator
+ *
+ * Gets the [property@Generator:state]. Any thread may call this; the answer
+ * may be out of date by the time it returns if the generator is in use on
+ * another thread.
+ *
+ * Returns: the state
+ */
+AgenGeneratorState
+agen_generator_get_state (AgenGenerator *self)
+{
+  g_return_val_if_fail (AGEN_IS_GENERATOR (self), AGEN_GENERATOR_STATE_CLOSED);
+
+  return g_atomic_int_get (&self->state);
+}
+
+/**
+ * agen_generator_get_running:
+ * @self: a generator
+ *
+ * Gets the [property@Generator:running].
+ *
+ * Returns: %TRUE while an operation is in progress
+ */
+gboolean
+agen_generator_get_running (AgenGenerator *self)
+{
+  g_return_val_if_fail (AGEN_IS_GENERATOR (self), FALSE);
+
+  return g_atomic_int_get (&self->state) == AGEN_GENERATOR_STATE_RUNNING;
+}
+
+/**
+ * agen_generator_get_context:
+ * @self: a generator
+ *
+ * Gets the main context that owns the generator: the thread-default
+ * context of its first operation. The body only ever runs on the thread
+ * iterating it.
+ *
+ * Returns: (nullable) (transfer none): the owner context, or %NULL before
+ *   the first operation
+ */
+GMainContext *
+agen_generator_get_context (AgenGenerator *self)
+{
+  AgenContext *owner;
+
+  g_return_val_if_fail (AGEN_IS_GENERATOR (self), NULL);
+
+  owner = g_atomic_pointer_get (&self->owner);
+  return owner ? agen_context_get_main_context (owner) : NULL;
+}
+
+/**
+ * agen_generator_get_return_value:
+ * @self: a generator
+ * @value: (out caller-allocates): return location for the value
+ *
+ * Gets the body's return value: what it last passed to
+ * [method@Generator.set_return_value] before returning %TRUE.
+ *
+ * Returns: %TRUE and a copy in @value when the generator is closed after its
+ *   body returned having set a value; otherwise %FALSE and None in @value
+ */
+gboolean
+agen_generator_get_return_value (AgenGenerator *self,
+                                 GValue        *value)
+{
+  g_return_val_if_fail (AGEN_IS_GENERATOR (self), FALSE);
+  g_return_val_if_fail (value != NULL, FALSE);
+
+  if (agen_generator_get_state (self) == AGEN_GENERATOR_STATE_CLOSED &&
+      self->returned && G_IS_VALUE (&self->return_value))
+    {
+      g_value_init (value, G_VALUE_TYPE (&self->return_value));
+      g_value_copy (&self->return_value, value);
+      return TRUE;
+    }
+
+  agen_value_init_none (value);
+  return FALSE;
+}
+
+/* ------------------------------------------------------------------------
+ * Consumer side: async forms
+ * ------------------------------------------------------------------------ */
+
+static void
+agen_generator_start_async (AgenGenerator       *self,
+                            AgenOpKind           kind,
+                            const GValue        *in_value,
+                            const GError        *in_error,
+                            GCancellable        *cancellable,
+                            gpointer             source_tag,
+                            GAsyncReadyCallback  callback,
+                            gpointer             user_data)
+{
+  AgenResult *result = agen_result_new (self, source_tag, callback, user_data);
+  AgenOp *op = agen_result_get_op (result);
+
+  agen_op_init (op, kind, in_value, in_error, cancellable, agen_result_complete_op);
+  agen_generator_start_op (self, op);
+}
+
+static gboolean
+agen_generator_finish_op (AgenGenerator  *self,
+                          GAsyncResult   *result,
+                          gpointer        source_tag,
+                          GValue         *value,
+                          GError        **error)
+{
+  if (!agen_result_is_valid (result, self, source_tag))
+    {
+      g_critical ("%s: the GAsyncResult does not belong to this generator operation",
+                  G_STRFUNC);
+      if (value != NULL)
+        agen_value_init_none (value);
+      return FALSE;
+    }
+
+  return agen_op_propagate (agen_result_get_op (AGEN_RESULT (result)), value, error);
+}
+
+/**
+ * agen_generator_next_async:
+ * @self: a generator
+ * @cancellable: (nullable): a cancellable, the body's step cancellable
+ *   ([method@Generator.get_cancellable]) for this step
+ * @callback: (scope async) (closure user_data): called when the body has
+ *   yielded, finished or failed
+ * @user_data: data for @callback
+ *
+ * Starts the body, or resumes it from the yield where it is suspended
+ * (which then returns %TRUE with None sent), and runs it until it yields
+ * again or ends.
+ *
+ * On the owner context's thread the body runs inside this call; @callback
+ * runs from a later iteration of the caller's thread-default main context,
+ * never inside this call. Finish with [method@Generator.next_finish].
+ */
+void
+agen_generator_next_async (AgenGenerator       *self,
+                           GCancellable        *cancellable,
+                           GAsyncReadyCallback  callback,
+                           gpointer             user_data)
+{
+  g_return_if_fail (AGEN_IS_GENERATOR (self));
+  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
+
+  agen_generator_start_async (self, AGEN_OP_NEXT, NULL, NULL, cancellable,
+                              agen_generator_next_async, callback, user_data);
+}
+
+/**
+ * agen_generator_next_finish:
+ * @self: a generator
+ * @result: the result passed to the callback
+ * @value: (out caller-allocates) (optional): return location for the yielded
+ *   value; always initialised, to None (a %G_TYPE_POINTER holding %NULL)
+ *   when nothing was yielded
+ * @error: return location for an error
+ *
+ * Finishes [method@Generator.next_async].
+ *
+ * Returns: %TRUE with the yielded value; %FALSE without an error when the
+ *   generator has finished; %FALSE with @error set when the body raised or
+ *   the operation was not allowed
+ */
+gboolean
+agen_generator_next_finish (AgenGenerator  *self,
+                            GAsyncResult   *result,
+                            GValue         *value,
+                            GError        **error)
+{
+  g_return_val_if_fail (AGEN_IS_GENERATOR (self), FALSE);
+
+  return agen_generator_finish_op (self, result, agen_generator_next_async, value, error);
+}
+
+/**
+ * agen_generator_send_async:
+ * @self: a generator
+ * @value: (nullable): the value the paused yield returns in its `sent`
+ *   argument; %NULL or None makes this a [method@Generator.next_async]
+ * @cancellable: (nullable): a cancellable
+ * @callback: (scope async) (closure user_data): called when the body has
+ *   yielded, finished or failed
+ * @user_data: data for @callback
+ *
+ * Resumes the body with @value and runs it until it yields again or ends.
+ * Sending a value other than None to a generator that has not started
+ * fails with %AGEN_ERROR_NOT_STARTED.
+ */
+void
+agen_generator_send_async (AgenGenerator       *self,
+                           const GValue        *value,
+                           GCancellable        *cancellable,
+                           GAsyncReadyCallback  callback,
+                           gpointer             user_data)
+{
+  g_return_if_fail (AGEN_IS_GENERATOR (self));
+  g_return_if_fail (value == NULL || G_IS_VALUE (value));
+  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
+
+  agen_generator_start_async (self, AGEN_OP_SEND, value, NULL, cancellable,
+                              agen_generator_send_async, callback, user_data);
+}
+
+/**
+ * agen_generator_send_finish:
+ * @self: a generator
+ * @result: the result passed to the callback
+ * @value: (out caller-allocates) (optional): return location for the yielded
+ *   value; always initialised
+ * @error: return location for an error
+ *
+ * Finishes [method@Generator.send_async].
+ *
+ * Returns: as [method@Generator.next_finish]
+ */
+gboolean
+agen_generator_send_finish (AgenGenerator  *self,
+                            GAsyncResult   *result,
+                            GValue         *value,
+                            GError        **error)
+{
+  g_return_val_if_fail (AGEN_IS_GENERATOR (self), FALSE);
+
+  return agen_generator_finish_op (self, result, agen_generator_send_async, value, error);
+}
+
+/**
+ * agen_generator_throw_async:
+ * @self: a generator
+ * @error: the error to raise at the paused yield (copied)
+ * @cancellable: (nullable): a cancellable
+ * @callback: (scope async) (closure user_data): called when the body has
+ *   yielded, finished or failed
+ * @user_data: data for @callback
+ *
+ * Raises @error inside the body, where it is paused: its yield returns
+ * %FALSE with @error. The body may handle it and yield again. On a
+ * generator that has not started, the body never runs: the operation
+ * fails with a copy of @error and the generator is closed.
+ */
+void
+agen_generator_throw_async (AgenGenerator       *self,
+                            const GError        *error,
+                            GCancellable        *cancellable,
+                            GAsyncReadyCallback  callback,
+                            gpointer             user_data)
+{
+  g_return_if_fail (AGEN_IS_GENERATOR (self));
+  g_return_if_fail (error != NULL);
+  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
+
+  agen_generator_start_async (self, AGEN_OP_THROW, NULL, error, cancellable,
+                              agen_generator_throw_async, callback, user_data);
+}
+
+/**
+ * agen_generator_throw_finish:
+ * @self: a generator
+ * @result: the result passed to the callback
+ * @value: (out caller-allocates) (optional): return location for the yielded
+ *   value; always initialised
+ * @error: return location for an error
+ *
+ * Finishes [method@Generator.throw_async].
+ *
+ * Returns: as [method@Generator.next_finish]
+ */
+gboolean
+agen_generator_throw_finish (AgenGenerator  *self,
+                             GAsyncResult   *result,
+                             GValue         *value,
+                             GError        **error)
+{
+  g_return_val_if_fail (AGEN_IS_GENERATOR (self), FALSE);
+
+  return agen_generator_finish_op (self, result, agen_generator_throw_async, value, error);
+}
+
+/**
+ * agen_generator_close_async:
+ * @self: a generator
+ * @cancellable: (nullable): a cancellable
+ * @callback: (scope async) (closure user_data): called when the generator
+ *   is closed or the close failed
+ * @user_data: data for @callback
+ *
+ * Closes the generator. A suspended body's yield returns %FALSE with
+ * %AGEN_ERROR_EXIT; the body cleans up (it may await) and lets the error
+ * out or returns. A body that yields instead makes the close fail with
+ * %AGEN_ERROR_IGNORED_EXIT and stays suspended. Closing a generator that
+ * has not started or has finished succeeds and runs nothing.
+ */
+void
+agen_generator_close_async (AgenGenerator       *self,
+                            GCancellable        *cancellable,
+                            GAsyncReadyCallback  callback,
+                            gpointer             user_data)
+{
+  g_return_if_fail (AGEN_IS_GENERATOR (self));
+  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
+
+  agen_generator_start_async (self, AGEN_OP_CLOSE, NULL, NULL, cancellable,
+                              agen_generator_close_async, callback, user_data);
+}
+
+/**
+ * agen_generator_close_finish:
+ * @self: a generator
+ * @result: the result passed to the callback
+ * @error: return location for an error
+ *
+ * Finishes [method@Generator.close_async].
+ *
+ * Returns: %TRUE when the generator is closed; %FALSE with @error set when
+ *   the body raised an error other than %AGEN_ERROR_EXIT, yielded
+ *   (%AGEN_ERROR_IGNORED_EXIT), or the close was not allowed
+ */
+gboolean
+agen_generator_close_finish (AgenGenerator  *self,
+                             GAsyncResult   *result,
+                             GError        **error)
+{
+  g_return_val_if_fail (AGEN_IS_GENERATOR (self), FALSE);
+
+  if (!agen_result_is_valid (result, self, agen_generator_close_async))
+    {
+      g_critical ("%s: the GAsyncResult does not belong to this generator operation",
+                  G_STRFUNC);
+      return FALSE;
+    }
+
+  return agen_op_propagate_close (agen_result_get_op (AGEN_RESULT (result)), error);
+}
+
+/* ------------------------------------------------------------------------
+ * Consumer side: blocking forms
+ * ------------------------------------------------------------------------ */
+
+/**
+ * agen_generator_next:
+ * @self: a generator
+ * @cancellable: (nullable): a cancellable
+ * @value: (out caller-allocates) (optional): return location for the yielded
+ *   value; always initialised
+ * @error: return location for an error
+ *
+ * The blocking form of [method@Generator.next_async], with the same
+ * results. Called inside a generator's body, it suspends only that body
+ * (no thread blocks, no main loop is nested). Called from plain code, it
+ * blocks the calling thread until done, iterating the generator's owner
+ * context meanwhile if that is the calling thread's thread-default
+ * context. A body calling it on its own generator gets
+ * %AGEN_ERROR_RUNNING.
+ *
+ * Returns: as [method@Generator.next_finish]
+ */
+gboolean
+agen_generator_next (AgenGenerator  *self,
+                     GCancellable   *cancellable,
+                     GValue         *value,
+                     GError        **error)
+{
+  g_return_val_if_fail (AGEN_IS_GENERATOR (self), FALSE);
+  g_return_val_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  return agen_generator_run_blocking (self, AGEN_OP_NEXT, NULL, NULL,
+                                      cancellable, value, error);
+}
+
+/**
+ * agen_generator_send:
+ * @self: a generator
+ * @in_value: (nullable): the value to send; %NULL or None is a next
+ * @cancellable: (nullable): a cancellable
+ * @value: (out caller-allocates) (optional): return location for the yielded
+ *   value; always initialised
+ * @error: return location for an error
+ *
+ * The blocking form of [method@Generator.send_async]; see
+ * [method@Generator.next] for where it may block.
+ *
+ * Returns: as [method@Generator.next_finish]
+ */
+gboolean
+agen_generator_send (AgenGenerator  *self,
+                     const GValue   *in_value,
+                     GCancellable   *cancellable,
+                     GValue         *value,
+                     GError        **error)
+{
+  g_return_val_if_fail (AGEN_IS_GENERATOR (self), FALSE);
+  g_return_val_if_fail (in_value == NULL || G_IS_VALUE (in_value), FALSE);
+  g_return_val_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  return agen_generator_run_blocking (self, AGEN_OP_SEND, in_value, NULL,
+                                      cancellable, value, error);
+}
+
+/**
+ * agen_generator_throw:
+ * @self: a generator
+ * @in_error: the error to raise in the body (copied)
+ * @cancellable: (nullable): a cancellable
+ * @value: (out caller-allocates) (optional): return location for the yielded
+ *   value; always initialised
+ * @error: return location for an error
+ *
+ * The blocking form of [method@Generator.throw_async]; see
+ * [method@Generator.next] for where it may block.
+ *
+ * Returns: as [method@Generator.next_finish]
+ */
+gboolean
+agen_generator_throw (AgenGenerator  *self,
+                      const GError   *in_error,
+                      GCancellable   *cancellable,
+                      GValue         *value,
+                      GError        **error)
+{
+  g_return_val_if_fail (AGEN_IS_GENERATOR (self), FALSE);
+  g_return_val_if_fail (in_error != NULL, FALSE);
+  g_return_val_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  return agen_generator_run_blocking (self, AGEN_OP_THROW, NULL, in_error,
+                                      cancellable, value, error);
+}
+
+/**
+ * agen_generator_close:
+ * @self: a generator
+ * @cancellable: (nullable): a cancellable
+ * @error: return location for an error
+ *
+ * The blocking form of [method@Generator.close_async]; see
+ * [method@Generator.next] for where it may block.
+ *
+ * Returns: as [method@Generator.close_finish]
+ */
+gboolean
+agen_generator_close (AgenGenerator  *self,
+                      GCancellable   *cancellable,
+                      GError        **error)
+{
+  g_return_val_if_fail (AGEN_IS_GENERATOR (self), FALSE);
+  g_return_val_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  return agen_generator_run_blocking (self, AGEN_OP_CLOSE, NULL, NULL,
+                                      cancellable, NULL, error);
+}
+
+/* ------------------------------------------------------------------------
+ * Body side
+ * ------------------------------------------------------------------------ */
+
+static gboolean
+wrong_context (AgenGenerator  *self,
+               const char     *what,
+               GError        **error)
+{
+  g_set_error (error, AGEN_ERROR, AGEN_ERROR_WRONG_CONTEXT,
+               _("%s may only be called from the body of generator “%s”"),
+               what, agen_generator_display_name (self));
+  return FALSE;
+}
+
+/* The yield itself. value is moved (NULL = None). On return, *sent (if
+ * given) is initialised. */
+static gboolean
+agen_generator_yield_take (AgenGenerator  *self,
+                           GValue         *value,
+                           GValue         *sent,
+                           GError        **error)
+{
+  AgenOp *op = g_steal_pointer (&self->op);
+
+  if (op->kind == AGEN_OP_CLOSE)
+    {
+      /* The body ignored the exit request: the value is discarded, the
+       * close fails, and the generator stays usable at this yield. */
+      if (value != NULL && G_IS_VALUE (value))
+        g_value_unset (value);
+      self->ignored_exit = TRUE;
+      agen_op_set_error (op, AGEN_ERROR, AGEN_ERROR_IGNORED_EXIT,
+                         _("Generator “%s” yielded instead of closing"),
+                         agen_generator_display_name (self));
+    }
+  else
+    {
+      agen_op_set_yielded (op, value);
+    }
+
+  agen_generator_set_state (self, AGEN_GENERATOR_STATE_SUSPENDED);
+  self->completed_op = op;
+
+  agen_fiber_suspend ();
+
+  /* Resumed by agen_generator_run_op with the next op. */
+  op = self->op;
+
+  switch (op->kind)
+    {
+    case AGEN_OP_SEND:
+      if (sent != NULL)
+        {
+          g_value_init (sent, G_VALUE_TYPE (&op->in_value));
+          g_value_copy (&op->in_value, sent);
+        }
+      return TRUE;
+
+    case AGEN_OP_THROW:
+      if (sent != NULL)
+        agen_value_init_none (sent);
+      g_propagate_error (error, g_error_copy (op->in_error));
+      return FALSE;
+
+    case AGEN_OP_CLOSE:
+      if (sent != NULL)
+        agen_value_init_none (sent);
+      g_set_error (error, AGEN_ERROR, AGEN_ERROR_EXIT,
+                   _("Generator “%s” is being closed"),
+                   agen_generator_display_name (self));
+      return FALSE;
+
+    case AGEN_OP_NEXT:
+    default:
+      if (sent != NULL)
+        agen_value_init_none (sent);
+      return TRUE;
+    }
+}
+
+/**
+ * agen_generator_yield:
+ * @self: the generator whose body is calling
+ * @value: (nullable): the value to hand out (copied); %NULL yields None
+ * @sent: (out caller-allocates) (optional): return location for the value
+ *   sent in; None for a next; always initialised
+ * @error: return location for the error thrown in
+ *
+ * Hands @value to the operation in progress, which completes with it, and
+ * pauses the body until the next operation resumes it.
+ *
+ * Only from inside @self's own body; elsewhere it fails with
+ * %AGEN_ERROR_WRONG_CONTEXT.
+ *
+ * Returns: %TRUE when resumed by a next or send; %FALSE with @error set to
+ *   the error thrown in, or to %AGEN_ERROR_EXIT for a close. The body
+ *   should then clean up and normally return %FALSE propagating it.
+ */
+gboolean
+agen_generator_yield (AgenGenerator  *self,
+                      const GValue   *value,
+                      GValue         *sent,
+                      GError        **error)
+{
+  GValue copy = G_VALUE_INIT;
+
+  g_return_val_if_fail (AGEN_IS_GENERATOR (self), FALSE);
+  g_return_val_if_fail (value == NULL || G_IS_VALUE (value), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (!agen_generator_in_own_body (self))
+    {
+      if (sent != NULL)
+        agen_value_init_none (sent);
+      return wrong_context (self, "agen_generator_yield()", error);
+    }
+
+  if (value != NULL)
+    {
+      g_value_init (&copy, G_VALUE_TYPE (value));
+      g_value_copy (value, &copy);
+    }
+
+  return agen_generator_yield_take (self, value != NULL ? &copy : NULL, sent, error);
+}
+
+/**
+ * agen_generator_yield_from:
+ * @self: the generator whose body is calling
+ * @inner: the generator to delegate to
+ * @return_value: (out caller-allocates) (optional): return location for
+ *   @inner's return value; always initialised
+ * @error: return location for an error
+ *
+ * Delegates to @inner until it finishes, like Python's `yield from`: its
+ * values go out as if @self yielded them, and what @self's consumer does
+ * is forwarded: next and send to @inner, a throw into it, a close (or a
+ * throw of %AGEN_ERROR_EXIT) closes it and then raises %AGEN_ERROR_EXIT
+ * here. Each of @inner's operations gets this step's cancellable.
+ *
+ * Only from inside @self's own body; elsewhere it fails with
+ * %AGEN_ERROR_WRONG_CONTEXT.
+ *
+ * Returns: %TRUE with @inner's return value (None if it set none) when it
+ *   finished; %FALSE with @error set when it raised, when @self was
+ *   closed, or when closing @inner failed
+ */
+gboolean
+agen_generator_yield_from (AgenGenerator  *self,
+                           AgenGenerator  *inner,
+                           GValue         *return_value,
+                           GError        **error)
+{
+  AgenOpKind kind = AGEN_OP_NEXT;
+  GValue send_value = G_VALUE_INIT;
+  GError *throw_error = NULL;
+
+  g_return_val_if_fail (AGEN_IS_GENERATOR (self), FALSE);
+  g_return_val_if_fail (AGEN_IS_GENERATOR (inner), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (return_value != NULL)
+    agen_value_init_none (return_value);
+
+  if (!agen_generator_in_own_body (self))
+    return wrong_context (self, "agen_generator_yield_from()", error);
+
+  for (;;)
+    {
+      GCancellable *cancellable = agen_generator_get_cancellable (self);
+      GValue item = G_VALUE_INIT;
+      GValue sent = G_VALUE_INIT;
+      GError *inner_error = NULL;
+      GError *resume_error = NULL;
+      gboolean yielded;
+
+      yielded = agen_generator_run_blocking (inner, kind,
+                                             kind == AGEN_OP_SEND ? &send_value : NULL,
+                                             throw_error, cancellable,
+                                             &item, &inner_error);
+      if (G_IS_VALUE (&send_value))
+        g_value_unset (&send_value);
+      g_clear_error (&throw_error);
+
+      if (!yielded)
+        {
+          g_value_unset (&item);
+          if (inner_error != NULL)
+            {
+              g_propagate_error (error, inner_error);
+              return FALSE;
+            }
+
+          if (return_value != NULL)
+            {
+              g_value_unset (return_value);
+              agen_generator_get_return_value (inner, return_value);
+            }
+          return TRUE;
+        }
+
+      if (agen_generator_yield_take (self, &item, &sent, &resume_error))
+        {
+          if (agen_value_is_none (&sent))
+            {
+              kind = AGEN_OP_NEXT;
+              g_value_unset (&sent);
+            }
+          else
+            {
+              kind = AGEN_OP_SEND;
+              send_value = sent;
+            }
+          continue;
+        }
+
+      g_value_unset (&sent);
+
+      if (g_error_matches (resume_error, AGEN_ERROR, AGEN_ERROR_EXIT))
+        {
+          GError *close_error = NULL;
+
+          /* Close the inner rather than throwing into it, as the
+           * async_generator library does; its failure wins. */
+          if (!agen_generator_close (inner, agen_generator_get_cancellable (self),
+                                     &close_error))
+            {
+              g_clear_error (&resume_error);
+              g_propagate_error (error, close_error);
+              return FALSE;
+            }
+
+          g_propagate_error (error, resume_error);
+          return FALSE;
+        }
+
+      kind = AGEN_OP_THROW;
+      throw_error = resume_error;
+    }
+}
+
+/**
+ * agen_generator_set_return_value:
+ * @self: the generator whose body is calling
+ * @value: (nullable): the value (copied); %NULL clears it
+ *
+ * Sets what [method@Generator.get_return_value] and a delegating
+ * [method@Generator.yield_from] get once the body returns %TRUE. Only
+ * from inside @self's own body.
+ */
+void
+agen_generator_set_return_value (AgenGenerator *self,
+                                 const GValue  *value)
+{
+  g_return_if_fail (AGEN_IS_GENERATOR (self));
+  g_return_if_fail (value == NULL || G_IS_VALUE (value));
+
+  if (!agen_generator_in_own_body (self))
+    {
+      g_critical ("agen_generator_set_return_value() may only be called from "
+                  "the body of generator '%s'", agen_generator_display_name (self));
+      return;
+    }
+
+  if (G_IS_VALUE (&self->return_value))
+    g_value_unset (&self->return_value);
+
+  if (value != NULL)
+    {
+      g_value_init (&self->return_value, G_VALUE_TYPE (value));
+      g_value_copy (value, &self->return_value);
+    }
+}
+
+/**
+ * agen_generator_get_cancellable:
+ * @self: the generator whose body is calling
+ *
+ * Gets the cancellable of the current step: the one passed to the
+ * operation that started or resumed the body. Pass it to what the body
+ * awaits, so that cancelling the operation makes that await fail with
+ * %G_IO_ERROR_CANCELLED where the body waits. The body decides what
+ * follows; a value it yields is never lost.
+ *
+ * Returns: (nullable) (transfer none): the step's cancellable, or %NULL
+ */
+GCancellable *
+agen_generator_get_cancellable (AgenGenerator *self)
+{
+  g_return_val_if_fail (AGEN_IS_GENERATOR (self), NULL);
+
+  if (self->op == NULL)
+    return NULL;
+
+  return self->op->cancellable;
+}
+
+static void
+await_resume (gpointer data)
+{
+  AgenGenerator *self = data;
+
+  agen_generator_resume_fiber (self);
+}
+
+/**
+ * agen_generator_resume_callback:
+ * @source: (nullable): the source object of the operation
+ * @result: its result
+ * @self: (type AgenGenerator): the generator whose body awaits
+ *
+ * The [callback@Gio.AsyncReadyCallback] to pass (with @self as its data)
+ * to a GIO `_async` call whose result the body then takes with
+ * [method@Generator.await]; [func@AWAIT_CALLBACK] spells both.
+ */
+void
+agen_generator_resume_callback (GObject      *source,
+                                GAsyncResult *result,
+                                gpointer      self_ptr)
+{
+  AgenGenerator *self = self_ptr;
+
+  g_return_if_fail (AGEN_IS_GENERATOR (self));
+  g_return_if_fail (G_IS_ASYNC_RESULT (result));
+
+  if (self->await_pending != NULL)
+    {
+      g_critical ("Generator '%s' was resumed by a second result before it "
+                  "awaited the first", agen_generator_display_name (self));
+      return;
+    }
+
+  self->await_pending = g_object_ref (result);
+
+  if (!self->awaiting)
+    return;   /* delivered before the body got to its await */
+
+  self->awaiting = FALSE;
+  if (self->owner == agen_context_get_thread_default ())
+    agen_generator_resume_fiber (self);
+  else
+    agen_context_invoke (self->owner, await_resume, self);
+}
+
+/**
+ * agen_generator_await:
+ * @self: the generator whose body is calling
+ *
+ * Pauses the body until the operation started with
+ * [func@AWAIT_CALLBACK] (@self) completes, and returns its result, to pass
+ * to that operation's `_finish` function. The generator stays running
+ * meanwhile.
+ *
+ * Only from inside @self's own body; elsewhere it logs a critical and
+ * returns %NULL.
+ *
+ * Returns: (transfer none) (nullable): the result, valid until the next
+ *   await
+ */
+GAsyncResult *
+agen_generator_await (AgenGenerator *self)
+{
+  g_return_val_if_fail (AGEN_IS_GENERATOR (self), NULL);
+
+  if (!agen_generator_in_own_body (self))
+    {
+      g_critical ("agen_generator_await() may only be called from the body "
+                  "of generator '%s'", agen_generator_display_name (self));
+      return NULL;
+    }
+
+  g_clear_object (&self->await_current);
+
+  if (self->await_pending == NULL)
+    {
+      self->awaiting = TRUE;
+      agen_fiber_suspend ();
+    }
+
+  self->await_current = g_steal_pointer (&self->await_pending);
+  return self->await_current;
+}

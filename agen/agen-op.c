@@ -1,1 +1,175 @@
+/* agen-op.c — one consumer operation on a generator
+ *
+ * Copyright 2026 The agen authors
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
 #include "config.h"
+
+#include "agen-op-private.h"
+
+gboolean
+agen_value_is_none (const GValue *value)
+{
+  if (value == NULL || G_VALUE_TYPE (value) == G_TYPE_INVALID)
+    return TRUE;
+
+  return G_VALUE_HOLDS_POINTER (value) && g_value_get_pointer (value) == NULL;
+}
+
+void
+agen_value_init_none (GValue *value)
+{
+  g_value_init (value, G_TYPE_POINTER);
+}
+
+void
+agen_op_init (AgenOp             *op,
+              AgenOpKind          kind,
+              const GValue       *in_value,
+              const GError       *in_error,
+              GCancellable       *cancellable,
+              AgenOpCompleteFunc  complete)
+{
+  memset (op, 0, sizeof *op);
+
+  if (kind == AGEN_OP_SEND && agen_value_is_none (in_value))
+    kind = AGEN_OP_NEXT;
+
+  op->kind = kind;
+  op->outcome = AGEN_OP_PENDING;
+  op->complete = complete;
+  if (cancellable != NULL)
+    op->cancellable = g_object_ref (cancellable);
+
+  if (kind == AGEN_OP_SEND)
+    {
+      g_value_init (&op->in_value, G_VALUE_TYPE (in_value));
+      g_value_copy (in_value, &op->in_value);
+    }
+  else if (kind == AGEN_OP_THROW)
+    {
+      op->in_error = g_error_copy (in_error);
+    }
+}
+
+void
+agen_op_clear (AgenOp *op)
+{
+  g_clear_object (&op->cancellable);
+  if (G_IS_VALUE (&op->in_value))
+    g_value_unset (&op->in_value);
+  if (G_IS_VALUE (&op->out_value))
+    g_value_unset (&op->out_value);
+  g_clear_error (&op->in_error);
+  g_clear_error (&op->out_error);
+}
+
+void
+agen_op_set_yielded (AgenOp *op,
+                     GValue *value)
+{
+  g_assert (op->outcome == AGEN_OP_PENDING);
+
+  op->outcome = AGEN_OP_YIELDED;
+  if (value != NULL && G_IS_VALUE (value))
+    {
+      /* A GValue is plain data: moving it is a copy of the struct. */
+      op->out_value = *value;
+      memset (value, 0, sizeof *value);
+    }
+  else
+    {
+      agen_value_init_none (&op->out_value);
+    }
+}
+
+void
+agen_op_set_finished (AgenOp *op)
+{
+  g_assert (op->outcome == AGEN_OP_PENDING);
+
+  op->outcome = AGEN_OP_FINISHED;
+}
+
+void
+agen_op_take_error (AgenOp *op,
+                    GError *error)
+{
+  g_assert (op->outcome == AGEN_OP_PENDING);
+  g_assert (error != NULL);
+
+  op->outcome = AGEN_OP_FAILED;
+  op->out_error = error;
+}
+
+void
+agen_op_set_error (AgenOp     *op,
+                   GQuark      domain,
+                   int         code,
+                   const char *format,
+                   ...)
+{
+  va_list args;
+
+  va_start (args, format);
+  agen_op_take_error (op, g_error_new_valist (domain, code, format, args));
+  va_end (args);
+}
+
+gboolean
+agen_op_propagate (AgenOp  *op,
+                   GValue  *value,
+                   GError **error)
+{
+  g_assert (op->outcome != AGEN_OP_PENDING);
+
+  if (op->outcome == AGEN_OP_YIELDED)
+    {
+      if (value != NULL)
+        {
+          if (G_IS_VALUE (&op->out_value))
+            {
+              *value = op->out_value;
+              memset (&op->out_value, 0, sizeof op->out_value);
+            }
+          else
+            {
+              /* Already moved out by an earlier _finish. */
+              agen_value_init_none (value);
+            }
+        }
+      return TRUE;
+    }
+
+  if (value != NULL)
+    agen_value_init_none (value);
+
+  if (op->outcome == AGEN_OP_FAILED)
+    {
+      /* Copy rather than steal, so that a second _finish still fails. */
+      if (error != NULL)
+        *error = g_error_copy (op->out_error);
+      return FALSE;
+    }
+
+  return FALSE;
+}
+
+gboolean
+agen_op_propagate_close (AgenOp  *op,
+                         GError **error)
+{
+  g_assert (op->kind == AGEN_OP_CLOSE);
+  g_assert (op->outcome == AGEN_OP_FINISHED || op->outcome == AGEN_OP_FAILED);
+
+  if (op->outcome == AGEN_OP_FAILED)
+    {
+      if (error != NULL)
+        *error = g_error_copy (op->out_error);
+      return FALSE;
+    }
+
+  return TRUE;
+}

@@ -1,0 +1,64 @@
+/* agen-context-private.h — per-GMainContext state and its dispatch source
+ *
+ * Copyright 2026 The agen authors
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/*
+ * Every GMainContext that agen touches gets one AgenContext: a GSource
+ * attached to it that runs queued work items on the thread iterating that
+ * context, always from the thread's own stack (never a fiber's). It is how
+ * agen completes consumer callbacks ("never synchronously, always from a
+ * later iteration") and how work is handed to the thread that owns a
+ * generator.
+ *
+ * An item queued during an iteration runs in a later one: the source moves
+ * what has been queued to its run list in check(), and dispatch() only runs
+ * that list. Everything ready in a pass runs in that one dispatch.
+ */
+
+typedef struct _AgenContext      AgenContext;
+typedef struct _AgenDispatchItem AgenDispatchItem;
+
+typedef void (*AgenDispatchFunc) (AgenDispatchItem *item);
+typedef void (*AgenInvokeFunc)   (gpointer          data);
+
+struct _AgenDispatchItem
+{
+  AgenDispatchItem *next;
+  AgenDispatchFunc  func;
+};
+
+/* The AgenContext of context (NULL = the global default context), created
+ * on first use. The pointer stays valid as long as the GMainContext lives;
+ * take agen_context_ref() to keep it beyond that. Thread-safe. */
+AgenContext  *agen_context_get                (GMainContext     *context);
+
+/* The AgenContext of the calling thread's thread-default context. */
+AgenContext  *agen_context_get_thread_default (void);
+
+AgenContext  *agen_context_ref                (AgenContext      *self);
+void          agen_context_unref              (AgenContext      *self);
+
+/* Borrowed: the context this state belongs to (never NULL). */
+GMainContext *agen_context_get_main_context   (AgenContext      *self);
+
+/* Queues item->func (item) to run from a later iteration of self's context,
+ * on the thread that iterates it. item must stay valid until then. Any
+ * thread. */
+void          agen_context_queue              (AgenContext      *self,
+                                               AgenDispatchItem *item);
+
+/* Convenience: runs func (data) as a queued item (allocates). */
+void          agen_context_invoke             (AgenContext      *self,
+                                               AgenInvokeFunc    func,
+                                               gpointer          data);
+
+G_END_DECLS

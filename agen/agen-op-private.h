@@ -1,0 +1,95 @@
+/* agen-op-private.h — one consumer operation on a generator
+ *
+ * Copyright 2026 The agen authors
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#pragma once
+
+#include <gio/gio.h>
+
+G_BEGIN_DECLS
+
+/*
+ * An AgenOp is one next/send/throw/close: what goes into the body and what
+ * comes out of it. The generator fills in the outcome and then calls
+ * op->complete (op) exactly once, on the owner thread and possibly on a
+ * fiber's stack: completion functions only record and hand over (queue a
+ * callback, wake a waiter); they never run user code.
+ *
+ * The async forms embed an op in an AgenResult; the blocking forms keep one
+ * on the caller's stack.
+ */
+
+typedef enum
+{
+  AGEN_OP_NEXT,
+  AGEN_OP_SEND,
+  AGEN_OP_THROW,
+  AGEN_OP_CLOSE,
+} AgenOpKind;
+
+typedef enum
+{
+  AGEN_OP_PENDING,
+  AGEN_OP_YIELDED,   /* out_value holds the value */
+  AGEN_OP_FINISHED,  /* end of iteration; for close: closed cleanly */
+  AGEN_OP_FAILED,    /* out_error holds the error */
+} AgenOpOutcome;
+
+typedef struct _AgenOp AgenOp;
+
+typedef void (*AgenOpCompleteFunc) (AgenOp *op);
+
+struct _AgenOp
+{
+  AgenOpKind          kind;
+  AgenOpOutcome       outcome;
+  GCancellable       *cancellable;   /* owned */
+  GValue              in_value;      /* AGEN_OP_SEND: a value other than None */
+  GError             *in_error;      /* AGEN_OP_THROW */
+  GValue              out_value;
+  GError             *out_error;
+  AgenOpCompleteFunc  complete;
+};
+
+/* TRUE for what SEMANTICS.md calls None: NULL, an unset GValue, or a
+ * G_TYPE_POINTER GValue holding NULL. */
+gboolean  agen_value_is_none   (const GValue  *value);
+
+/* Initialises value (unset on entry) to None. */
+void      agen_value_init_none (GValue        *value);
+
+/* send with None becomes next. in_value/in_error are copied. */
+void      agen_op_init         (AgenOp             *op,
+                                AgenOpKind          kind,
+                                const GValue       *in_value,
+                                const GError       *in_error,
+                                GCancellable       *cancellable,
+                                AgenOpCompleteFunc  complete);
+void      agen_op_clear        (AgenOp        *op);
+
+/* Outcomes; each sets op->outcome. */
+void      agen_op_set_yielded  (AgenOp        *op,
+                                GValue        *value);   /* moved; NULL = None */
+void      agen_op_set_finished (AgenOp        *op);
+void      agen_op_take_error   (AgenOp        *op,
+                                GError        *error);   /* transfer full */
+void      agen_op_set_error    (AgenOp        *op,
+                                GQuark         domain,
+                                int            code,
+                                const char    *format,
+                                ...) G_GNUC_PRINTF (4, 5);
+
+/* The _finish contract: TRUE + *value moved out, FALSE (finished), or
+ * FALSE + *error. *value (if not NULL) is always initialised on return. */
+gboolean  agen_op_propagate    (AgenOp        *op,
+                                GValue        *value,
+                                GError       **error);
+
+/* For close: TRUE when closed, FALSE + *error otherwise. */
+gboolean  agen_op_propagate_close (AgenOp     *op,
+                                   GError    **error);
+
+G_END_DECLS
