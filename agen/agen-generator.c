@@ -719,7 +719,7 @@ agen_generator_get_property (GObject    *object,
       break;
 
     case PROP_STACK_SIZE:
-      g_value_set_uint64 (value, self->stack_size);
+      g_value_set_uint64 (value, agen_generator_get_stack_size (self));
       break;
 
     case PROP_CONTEXT:
@@ -747,6 +747,8 @@ agen_generator_set_property (GObject      *object,
 
     case PROP_STACK_SIZE:
       self->stack_size = g_value_get_uint64 (value);
+      if (self->stack_size == 0)
+        self->stack_size = AGEN_GENERATOR_DEFAULT_STACK_SIZE;
       break;
 
     default:
@@ -806,9 +808,9 @@ agen_generator_class_init (AgenGeneratorClass *klass)
   /**
    * AgenGenerator:stack-size:
    *
-   * The address space reserved for the body's stack, in bytes; 0 means
-   * %AGEN_GENERATOR_DEFAULT_STACK_SIZE. Only pages the body touches are
-   * committed.
+   * The address space reserved for the body's stack, in bytes. Setting 0
+   * (the default) means %AGEN_GENERATOR_DEFAULT_STACK_SIZE. Only pages the
+   * body touches are committed.
    */
   properties[PROP_STACK_SIZE] =
     g_param_spec_uint64 ("stack-size", NULL, NULL,
@@ -946,7 +948,7 @@ agen_generator_set_name (AgenGenerator *self,
  *
  * Gets the [property@Generator:stack-size].
  *
- * Returns: the stack size in bytes, 0 for the default
+ * Returns: the address space reserved for the body's stack, in bytes
  */
 gsize
 agen_generator_get_stack_size (AgenGenerator *self)
