@@ -61,4 +61,37 @@ void          agen_context_invoke             (AgenContext      *self,
                                                AgenInvokeFunc    func,
                                                gpointer          data);
 
+/* Hooks (agen_set_generator_hooks): a refcounted snapshot, so that a
+ * generator keeps the finalizer that was current at its first op. */
+typedef struct _AgenHooks AgenHooks;
+
+struct _AgenHooks
+{
+  gatomicrefcount  ref_count;
+  gpointer         first_iter;   /* AgenHookFunc */
+  gpointer         finalizer;    /* AgenHookFunc */
+  gpointer         user_data;
+  GDestroyNotify   user_data_destroy;
+};
+
+AgenHooks    *agen_hooks_ref                  (AgenHooks        *hooks);
+void          agen_hooks_unref                (AgenHooks        *hooks);
+
+/* The generator side of SEMANTICS.md (d), first op: starts tracking
+ * generator (a weak pointer: never keeps it alive) and returns the hooks
+ * current now (a new reference, or NULL for the built-in behaviour).
+ * Warns if the context has been shut down. Any thread. */
+AgenHooks    *agen_context_track              (AgenContext      *self,
+                                               gpointer          generator,
+                                               const char       *name);
+
+/* Stops tracking generator; call from its dispose. Any thread. */
+void          agen_context_untrack            (AgenContext      *self,
+                                               gpointer          generator);
+
+/* Counts closes the default finalizer has scheduled and not completed,
+ * which shutdown waits for. Any thread. */
+void          agen_context_begin_pending_close (AgenContext     *self);
+void          agen_context_end_pending_close   (AgenContext     *self);
+
 G_END_DECLS

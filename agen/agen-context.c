@@ -7,8 +7,12 @@
 
 #include "config.h"
 
+#include <glib/gi18n-lib.h>
+
 #include "agen-context-private.h"
 #include "agen-fiber-private.h"
+#include "agen-generator.h"
+#include "agen-hooks.h"
 
 struct _AgenContext
 {
@@ -25,6 +29,16 @@ struct _AgenContext
    * thread iterating the context touches these. */
   AgenDispatchItem *ready_head;
   AgenDispatchItem *ready_tail;
+
+  /* SEMANTICS.md (d), under lock. tracked: generators first run under
+   * this context, as plain pointers; each removes itself in dispose, which
+   * GObject runs before the last reference goes, so a reference taken
+   * under the lock is always safe. */
+  AgenHooks        *hooks;
+  GHashTable       *tracked;
+  guint             pending_closes;
+  GSList           *close_waiters;   /* ShutdownData waiting for pending_closes == 0 */
+  gboolean          shut_down;
 };
 
 /* GMainContext has no qdata, so the contexts we know live in a table,
@@ -126,6 +140,8 @@ agen_context_finalize (GSource *source)
     g_warning ("A GMainContext with pending agen work was destroyed; "
                "that work will never run");
 
+  g_clear_pointer (&self->hooks, agen_hooks_unref);
+  g_clear_pointer (&self->tracked, g_hash_table_unref);
   g_mutex_clear (&self->lock);
 }
 
@@ -260,4 +276,335 @@ agen_context_invoke (AgenContext    *self,
   invoke->func = func;
   invoke->data = data;
   agen_context_queue (self, &invoke->item);
+}
+
+/* ------------------------------------------------------------------------
+ * Hooks and tracking (SEMANTICS.md (d))
+ * ------------------------------------------------------------------------ */
+
+AgenHooks *
+agen_hooks_ref (AgenHooks *hooks)
+{
+  g_atomic_ref_count_inc (&hooks->ref_count);
+  return hooks;
+}
+
+static void
+hooks_destroy_user_data (gpointer data)
+{
+  AgenHooks *hooks = data;
+
+  hooks->user_data_destroy (hooks->user_data);
+  g_free (hooks);
+}
+
+void
+agen_hooks_unref (AgenHooks *hooks)
+{
+  if (!g_atomic_ref_count_dec (&hooks->ref_count))
+    return;
+
+  if (hooks->user_data_destroy == NULL)
+    {
+      g_free (hooks);
+      return;
+    }
+
+  /* The destroy notify may come from a binding: not on a fiber's stack. */
+  if (agen_fiber_get_current () != NULL)
+    agen_context_invoke (agen_context_get_thread_default (),
+                         hooks_destroy_user_data, hooks);
+  else
+    hooks_destroy_user_data (hooks);
+}
+
+/**
+ * agen_set_generator_hooks:
+ * @context: (nullable): a main context, %NULL for the global default one
+ * @first_iter: (nullable) (scope notified) (closure user_data): called
+ *   synchronously, once, at the first operation on each generator that
+ *   @context comes to own
+ * @finalizer: (nullable) (scope notified) (closure user_data): called on
+ *   @context with a new reference (transfer full) to a generator whose last
+ *   reference was dropped while it was suspended; it normally starts a
+ *   close and drops the reference when the close completes
+ * @user_data: data for both hooks
+ * @user_data_destroy: (nullable): destroys @user_data once neither hook
+ *   can be called any more
+ *
+ * Sets the generator hooks of @context, like Python's
+ * `sys.set_asyncgen_hooks()` (which is per thread; these are per main
+ * context). A generator captures the finalizer current at its first
+ * operation; later changes do not affect it.
+ *
+ * Passing %NULL for both hooks restores the built-in behaviour: a
+ * generator dropped while suspended is closed on its owner context, so its
+ * cleanup code runs. Thread-safe.
+ */
+void
+agen_set_generator_hooks (GMainContext   *context,
+                          AgenHookFunc    first_iter,
+                          AgenHookFunc    finalizer,
+                          gpointer        user_data,
+                          GDestroyNotify  user_data_destroy)
+{
+  AgenContext *self = agen_context_get (context);
+  AgenHooks *hooks = NULL;
+  AgenHooks *old;
+
+  if (first_iter != NULL || finalizer != NULL)
+    {
+      hooks = g_new0 (AgenHooks, 1);
+      g_atomic_ref_count_init (&hooks->ref_count);
+      hooks->first_iter = first_iter;
+      hooks->finalizer = finalizer;
+      hooks->user_data = user_data;
+      hooks->user_data_destroy = user_data_destroy;
+    }
+  else if (user_data_destroy != NULL)
+    {
+      user_data_destroy (user_data);
+    }
+
+  g_mutex_lock (&self->lock);
+  old = g_steal_pointer (&self->hooks);
+  self->hooks = hooks;
+  g_mutex_unlock (&self->lock);
+
+  g_clear_pointer (&old, agen_hooks_unref);
+}
+
+AgenHooks *
+agen_context_track (AgenContext *self,
+                    gpointer     generator,
+                    const char  *name)
+{
+  AgenHooks *hooks;
+  gboolean shut_down;
+
+  g_mutex_lock (&self->lock);
+  if (self->tracked == NULL)
+    self->tracked = g_hash_table_new (NULL, NULL);
+  g_hash_table_add (self->tracked, generator);
+  hooks = self->hooks ? agen_hooks_ref (self->hooks) : NULL;
+  shut_down = self->shut_down;
+  g_mutex_unlock (&self->lock);
+
+  if (shut_down)
+    g_warning ("Generator '%s' was first run under a main context whose "
+               "generators have been shut down",
+               name ? name : "(unnamed)");
+
+  return hooks;
+}
+
+void
+agen_context_untrack (AgenContext *self,
+                      gpointer     generator)
+{
+  g_mutex_lock (&self->lock);
+  if (self->tracked != NULL)
+    g_hash_table_remove (self->tracked, generator);
+  g_mutex_unlock (&self->lock);
+}
+
+/* ------------------------------------------------------------------------
+ * Shutdown
+ * ------------------------------------------------------------------------ */
+
+typedef struct
+{
+  GTask       *task;
+  AgenContext *context;        /* the one being shut down */
+  guint        outstanding;    /* closes in flight + 1 while waiting for finalizer closes */
+} ShutdownData;
+
+static void
+shutdown_return (gpointer data)
+{
+  ShutdownData *shutdown = data;
+  GTask *task = g_steal_pointer (&shutdown->task);
+
+  agen_context_unref (shutdown->context);
+  g_free (shutdown);
+
+  g_task_return_boolean (task, TRUE);
+  g_object_unref (task);
+}
+
+static void
+shutdown_step_done (ShutdownData *shutdown)
+{
+  GMainContext *task_context;
+
+  g_assert (shutdown->outstanding > 0);
+  if (--shutdown->outstanding > 0)
+    return;
+
+  /* Return from the task's own context, from the thread's stack, never
+   * from a fiber or from inside a close. */
+  task_context = g_task_get_context (shutdown->task);
+  agen_context_invoke (agen_context_get (task_context), shutdown_return, shutdown);
+}
+
+static void
+shutdown_close_cb (GObject      *source,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  AgenGenerator *generator = AGEN_GENERATOR (source);
+  ShutdownData *shutdown = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (!agen_generator_close_finish (generator, result, &error))
+    {
+      const char *name = agen_generator_get_name (generator);
+
+      g_warning ("Shutdown could not close generator '%s': %s",
+                 name ? name : "(unnamed)", error->message);
+    }
+
+  shutdown_step_done (shutdown);
+}
+
+static void
+shutdown_finalizer_closes_done (gpointer data)
+{
+  shutdown_step_done (data);
+}
+
+void
+agen_context_begin_pending_close (AgenContext *self)
+{
+  g_mutex_lock (&self->lock);
+  self->pending_closes++;
+  g_mutex_unlock (&self->lock);
+}
+
+void
+agen_context_end_pending_close (AgenContext *self)
+{
+  GSList *waiters = NULL;
+
+  g_mutex_lock (&self->lock);
+  g_assert (self->pending_closes > 0);
+  if (--self->pending_closes == 0)
+    waiters = g_steal_pointer (&self->close_waiters);
+  g_mutex_unlock (&self->lock);
+
+  /* Possibly on a fiber: hand each waiter to its task's context. */
+  for (GSList *l = waiters; l != NULL; l = l->next)
+    {
+      ShutdownData *shutdown = l->data;
+      GMainContext *task_context = g_task_get_context (shutdown->task);
+
+      agen_context_invoke (agen_context_get (task_context),
+                           shutdown_finalizer_closes_done, shutdown);
+    }
+  g_slist_free (waiters);
+}
+
+/**
+ * agen_shutdown_generators_async:
+ * @context: (nullable): a main context, %NULL for the global default one
+ * @cancellable: (nullable): a cancellable, passed to every close
+ * @callback: (scope async) (closure user_data): called when every close
+ *   has completed
+ * @user_data: data for @callback
+ *
+ * Closes every live generator that @context owns and that has started and
+ * not finished, like asyncio's `loop.shutdown_asyncgens()`: all at once,
+ * waiting for every close, and for closes of abandoned generators already
+ * scheduled there. A close that fails is logged with g_warning; shutdown
+ * itself succeeds. Generators first run under @context afterwards trigger
+ * a warning.
+ *
+ * A closing generator's cleanup runs on @context, so keep iterating it
+ * until @callback has run. Run this before dropping a context that will no
+ * longer be iterated: generators waiting to be closed there are otherwise
+ * kept alive and never cleaned up.
+ */
+void
+agen_shutdown_generators_async (GMainContext        *context,
+                                GCancellable        *cancellable,
+                                GAsyncReadyCallback  callback,
+                                gpointer             user_data)
+{
+  AgenContext *self;
+  g_autoptr(GTask) task = NULL;
+  g_autoptr(GPtrArray) generators = NULL;
+  ShutdownData *shutdown;
+  GHashTableIter iter;
+  gpointer key;
+
+  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
+
+  self = agen_context_get (context);
+  task = g_task_new (NULL, cancellable, callback, user_data);
+  g_task_set_source_tag (task, agen_shutdown_generators_async);
+  g_task_set_check_cancellable (task, FALSE);
+
+  if (g_task_return_error_if_cancelled (task))
+    return;
+
+  generators = g_ptr_array_new_with_free_func (g_object_unref);
+
+  shutdown = g_new0 (ShutdownData, 1);
+  shutdown->task = g_object_ref (task);
+  shutdown->context = agen_context_ref (self);
+  shutdown->outstanding = 1;   /* the wait for finalizer closes */
+
+  g_mutex_lock (&self->lock);
+  self->shut_down = TRUE;
+  if (self->tracked != NULL)
+    {
+      g_hash_table_iter_init (&iter, self->tracked);
+      while (g_hash_table_iter_next (&iter, &key, NULL))
+        {
+          AgenGeneratorState state = agen_generator_get_state (key);
+
+          if (state != AGEN_GENERATOR_STATE_CREATED &&
+              state != AGEN_GENERATOR_STATE_CLOSED)
+            g_ptr_array_add (generators, g_object_ref (key));
+        }
+      g_hash_table_remove_all (self->tracked);
+    }
+  if (self->pending_closes > 0)
+    self->close_waiters = g_slist_prepend (self->close_waiters, shutdown);
+  else
+    shutdown->outstanding--;
+  g_mutex_unlock (&self->lock);
+
+  shutdown->outstanding += generators->len;
+
+  if (shutdown->outstanding == 0)
+    {
+      shutdown->outstanding = 1;
+      shutdown_step_done (shutdown);
+      return;
+    }
+
+  for (guint i = 0; i < generators->len; i++)
+    agen_generator_close_async (generators->pdata[i], cancellable,
+                                shutdown_close_cb, shutdown);
+}
+
+/**
+ * agen_shutdown_generators_finish:
+ * @result: the result passed to the callback
+ * @error: return location for an error
+ *
+ * Finishes [func@shutdown_generators_async].
+ *
+ * Returns: %TRUE, or %FALSE with %G_IO_ERROR_CANCELLED when the
+ *   cancellable was already cancelled at the call
+ */
+gboolean
+agen_shutdown_generators_finish (GAsyncResult  *result,
+                                 GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, NULL), FALSE);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == agen_shutdown_generators_async, FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
 }

@@ -72,6 +72,8 @@
 #include "agen-error.h"
 #include "agen-fiber-private.h"
 #include "agen-generator.h"
+#include "agen-generator-private.h"
+#include "agen-hooks.h"
 #include "agen-op-private.h"
 #include "agen-result-private.h"
 
@@ -88,6 +90,7 @@ struct _AgenGenerator
 
   /* Set once, by the first operation; then only read. */
   AgenContext        *owner;
+  AgenHooks          *hooks;       /* captured at the first op, or NULL */
 
   /* Everything below is only touched on the owner's thread. */
   AgenGeneratorState  state;
@@ -428,13 +431,23 @@ run_op_item_dispatch (AgenDispatchItem *item)
   g_free (run);
 }
 
+/* SEMANTICS.md (d), first op: the owner, tracking, the first_iter hook
+ * and the finalizer as it is now. */
 static void
 agen_generator_first_op (AgenGenerator *self)
 {
   AgenContext *context = agen_context_get_thread_default ();
+  AgenHookFunc first_iter;
 
-  if (g_atomic_pointer_compare_and_exchange (&self->owner, NULL, context))
-    agen_context_ref (context);
+  if (!g_atomic_pointer_compare_and_exchange (&self->owner, NULL, context))
+    return;
+
+  agen_context_ref (context);
+  self->hooks = agen_context_track (context, self, self->name);
+
+  first_iter = self->hooks ? self->hooks->first_iter : NULL;
+  if (first_iter != NULL)
+    first_iter (self, self->hooks->user_data);
 }
 
 /* Every op enters here, on the caller's thread. */
@@ -619,37 +632,63 @@ agen_generator_run_blocking (AgenGenerator  *self,
  * ------------------------------------------------------------------------ */
 
 static void
-default_finalizer_close_done (AgenOp *op)
+abandoned_close_done (AgenOp *op)
 {
   /* Completed on the owner thread, maybe on a fiber; logging only. */
   BlockingOp *close_op = (BlockingOp *) op;
   AgenGenerator *self = close_op->waiter;
 
   if (op->outcome == AGEN_OP_FAILED)
-    {
-      if (g_error_matches (op->out_error, AGEN_ERROR, AGEN_ERROR_IGNORED_EXIT))
-        self->ignored_exit = TRUE;
-      g_warning ("Closing abandoned generator '%s' failed: %s",
-                 agen_generator_display_name (self), op->out_error->message);
-    }
+    g_warning ("Closing abandoned generator '%s' failed: %s",
+               agen_generator_display_name (self), op->out_error->message);
 
   agen_op_clear (op);
   g_free (close_op);
+  agen_context_end_pending_close (self->owner);
   g_object_unref (self);
 }
 
 static void
-default_finalizer_run (gpointer data)
+abandoned_close_run (gpointer data)
 {
   AgenGenerator *self = data;
   BlockingOp *close_op = g_new0 (BlockingOp, 1);
 
-  /* Reuses the blocking op struct only as a container for the op and the
+  /* The blocking op struct serves only as a container for the op and the
    * generator reference it releases. */
   close_op->waiter = self;
   agen_op_init (&close_op->op, AGEN_OP_CLOSE, NULL, NULL, NULL,
-                default_finalizer_close_done);
+                abandoned_close_done);
   agen_generator_run_op (self, &close_op->op);
+}
+
+/* Takes over one reference to self. */
+static void
+agen_generator_schedule_abandoned_close (AgenGenerator *self)
+{
+  if (g_atomic_pointer_get (&self->owner) == NULL)
+    agen_generator_first_op (self);
+
+  agen_context_begin_pending_close (self->owner);
+  agen_context_invoke (self->owner, abandoned_close_run, self);
+}
+
+static void
+run_finalizer_hook (gpointer data)
+{
+  AgenGenerator *self = data;
+  AgenHookFunc finalizer = self->hooks->finalizer;
+
+  /* transfer full: the hook owns the revived reference. */
+  finalizer (self, self->hooks->user_data);
+}
+
+void
+agen_generator_close_abandoned (AgenGenerator *self)
+{
+  g_return_if_fail (AGEN_IS_GENERATOR (self));
+
+  agen_generator_schedule_abandoned_close (g_object_ref (self));
 }
 
 static void
@@ -657,14 +696,20 @@ agen_generator_dispose (GObject *object)
 {
   AgenGenerator *self = AGEN_GENERATOR (object);
 
-  /* Dropped while paused at a yield: revive once and close on the owner
-   * context, so the body's cleanup runs (SEMANTICS.md (d)). */
+  if (self->owner != NULL)
+    agen_context_untrack (self->owner, self);
+
+  /* Dropped while paused at a yield: revive once and hand it to the
+   * finalizer hook, or close it on the owner context so that the body's
+   * cleanup runs (SEMANTICS.md (d)). */
   if (self->state == AGEN_GENERATOR_STATE_SUSPENDED &&
       !self->finalizer_ran && !self->ignored_exit)
     {
       self->finalizer_ran = TRUE;
-      g_object_ref (self);
-      agen_context_invoke (self->owner, default_finalizer_run, self);
+      if (self->hooks != NULL && self->hooks->finalizer != NULL)
+        agen_context_invoke (self->owner, run_finalizer_hook, g_object_ref (self));
+      else
+        agen_generator_schedule_abandoned_close (g_object_ref (self));
     }
 
   G_OBJECT_CLASS (agen_generator_parent_class)->dispose (object);
@@ -690,6 +735,7 @@ agen_generator_finalize (GObject *object)
   g_clear_object (&self->await_current);
   if (G_IS_VALUE (&self->return_value))
     g_value_unset (&self->return_value);
+  g_clear_pointer (&self->hooks, agen_hooks_unref);
   g_clear_pointer (&self->owner, agen_context_unref);
   g_clear_pointer (&self->name, g_free);
 

@@ -15,4 +15,7 @@
 # include "agen-enum-types.h"
 # include "agen-error.h"
 # include "agen-generator.h"
+# include "agen-aclosing.h"
+# include "agen-context-manager.h"
+# include "agen-hooks.h"
 #undef AGEN_INSIDE

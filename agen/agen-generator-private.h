@@ -1,0 +1,21 @@
+/* agen-generator-private.h — AgenGenerator internals shared within agen
+ *
+ * Copyright 2026 The agen authors
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#pragma once
+
+#include "agen-generator.h"
+
+G_BEGIN_DECLS
+
+/* Closes generator the way the default finalizer closes an abandoned one:
+ * takes a reference of its own, runs the close on the owner context (the
+ * calling thread's context if the generator never ran), logs a failure
+ * with g_warning naming the generator, and drops the reference when the
+ * close completes. Any thread. */
+void agen_generator_close_abandoned (AgenGenerator *generator);
+
+G_END_DECLS
