@@ -38,7 +38,8 @@ struct _AgenDispatchItem
 
 /* The AgenContext of context (NULL = the global default context), created
  * on first use. The pointer stays valid as long as the GMainContext lives;
- * take agen_context_ref() to keep it beyond that. Thread-safe. */
+ * agen_context_ref() keeps both alive (it refs the GMainContext).
+ * Thread-safe. */
 AgenContext  *agen_context_get                (GMainContext     *context);
 
 /* The AgenContext of the calling thread's thread-default context. */

@@ -206,17 +206,20 @@ agen_context_get_thread_default (void)
   return agen_context_get (g_main_context_get_thread_default ());
 }
 
+/* The AgenContext lives exactly as long as its GMainContext (which holds
+ * the attached source), so a reference to one is a reference to the
+ * other: an atomic increment, no lock. */
 AgenContext *
 agen_context_ref (AgenContext *self)
 {
-  g_source_ref ((GSource *) self);
+  g_main_context_ref (self->context);
   return self;
 }
 
 void
 agen_context_unref (AgenContext *self)
 {
-  g_source_unref ((GSource *) self);
+  g_main_context_unref (self->context);
 }
 
 GMainContext *

@@ -332,6 +332,12 @@ agen_generator_resume_fiber (AgenGenerator *self)
   if (push)
     g_main_context_pop_thread_default (owner);
 
+  /* Notify the net change only: a step that yields within the call that
+   * started it goes SUSPENDED -> RUNNING -> SUSPENDED unobservably, and
+   * checking for handlers twice per item would cost more than the rest
+   * of the step. */
+  agen_generator_notify_changes (self);
+
   completed = g_steal_pointer (&self->completed_op);
   if (completed == NULL)
     return;   /* awaiting: the step goes on later */
@@ -342,7 +348,6 @@ agen_generator_resume_fiber (AgenGenerator *self)
       agen_generator_release_body (self);
     }
 
-  agen_generator_notify_changes (self);
   completed->complete (completed);
 
   /* The reference the step held (agen_generator_run_op). */
@@ -410,7 +415,6 @@ agen_generator_run_op (AgenGenerator *self,
   g_object_ref (self);
   self->op = op;
   agen_generator_set_state (self, AGEN_GENERATOR_STATE_RUNNING);
-  agen_generator_notify_changes (self);
   agen_generator_resume_fiber (self);
 }
 

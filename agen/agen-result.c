@@ -22,7 +22,55 @@ struct _AgenResult
   gpointer             user_data;
   AgenContext         *context;     /* the caller's; owned */
   gboolean             completed;
+
+  AgenResult          *pool_next;
 };
+
+/* Results are recycled through a small per-thread pool: creating and
+ * finalizing a GObject per item costs several times what the rest of an
+ * operation does. A result goes back to the pool only when nobody else
+ * can see it any more (the last reference, no qdata: no weak references,
+ * toggle references or user data), so reuse is unobservable. */
+#define POOL_MAX 64
+
+typedef struct
+{
+  AgenResult *head;
+  guint       length;
+} ResultPool;
+
+static void result_pool_free (gpointer data);
+
+static GPrivate result_pool_key = G_PRIVATE_INIT (result_pool_free);
+
+static void
+result_pool_free (gpointer data)
+{
+  ResultPool *pool = data;
+
+  while (pool->head != NULL)
+    {
+      AgenResult *result = pool->head;
+
+      pool->head = result->pool_next;
+      g_object_unref (result);
+    }
+  g_free (pool);
+}
+
+static inline ResultPool *
+result_pool_get (void)
+{
+  ResultPool *pool = g_private_get (&result_pool_key);
+
+  if (G_UNLIKELY (pool == NULL))
+    {
+      pool = g_new0 (ResultPool, 1);
+      g_private_set (&result_pool_key, pool);
+    }
+
+  return pool;
+}
 
 static void async_result_iface_init (GAsyncResultIface *iface);
 
@@ -84,15 +132,50 @@ agen_result_init (AgenResult *self)
 {
 }
 
+static inline gboolean
+agen_result_is_private (AgenResult *self)
+{
+  GObject *object = G_OBJECT (self);
+  gsize qdata = (gsize) g_atomic_pointer_get (&object->qdata);
+
+  return g_atomic_int_get (&object->ref_count) == 1 &&
+         (qdata & ~(gsize) G_DATALIST_FLAGS_MASK) == 0;
+}
+
+static void
+agen_result_recycle (AgenResult *self)
+{
+  ResultPool *pool = result_pool_get ();
+
+  if (pool->length >= POOL_MAX || !agen_result_is_private (self))
+    {
+      g_object_unref (self);
+      return;
+    }
+
+  agen_op_clear (&self->op);
+  g_clear_object (&self->source_object);
+  self->callback = NULL;
+  self->user_data = NULL;
+  self->source_tag = NULL;
+  self->completed = FALSE;
+  /* A pooled result must not keep its context alive. */
+  g_clear_pointer (&self->context, agen_context_unref);
+
+  self->pool_next = pool->head;
+  pool->head = self;
+  pool->length++;
+}
+
 static void
 agen_result_dispatch (AgenDispatchItem *item)
 {
   AgenResult *self = G_STRUCT_MEMBER_P (item, -G_STRUCT_OFFSET (AgenResult, item));
 
   if (self->callback != NULL)
-    self->callback (self->source_object, G_ASYNC_RESULT (self), self->user_data);
+    self->callback (self->source_object, (GAsyncResult *) self, self->user_data);
 
-  g_object_unref (self);
+  agen_result_recycle (self);
 }
 
 AgenResult *
@@ -101,15 +184,29 @@ agen_result_new (gpointer            source_object,
                  GAsyncReadyCallback callback,
                  gpointer            user_data)
 {
+  ResultPool *pool = result_pool_get ();
+  AgenContext *context = agen_context_get_thread_default ();
   AgenResult *self;
 
-  self = g_object_new (AGEN_TYPE_RESULT, NULL);
+  if (pool->head != NULL)
+    {
+      self = pool->head;
+      pool->head = self->pool_next;
+      pool->length--;
+      self->pool_next = NULL;
+    }
+  else
+    {
+      self = g_object_new (AGEN_TYPE_RESULT, NULL);
+      self->item.func = agen_result_dispatch;
+    }
+
+  self->context = agen_context_ref (context);
+
   self->source_object = source_object ? g_object_ref (source_object) : NULL;
   self->source_tag = source_tag;
   self->callback = callback;
   self->user_data = user_data;
-  self->context = agen_context_ref (agen_context_get_thread_default ());
-  self->item.func = agen_result_dispatch;
 
   return self;
 }
