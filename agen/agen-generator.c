@@ -348,10 +348,9 @@ agen_generator_resume_fiber (AgenGenerator *self)
       agen_generator_release_body (self);
     }
 
+  /* Last: completing may drop the last reference to self (a finalizer's
+   * close). */
   completed->complete (completed);
-
-  /* The reference the step held (agen_generator_run_op). */
-  g_object_unref (self);
 }
 
 /* ------------------------------------------------------------------------
@@ -410,9 +409,10 @@ agen_generator_run_op (AgenGenerator *self,
       break;
     }
 
-  /* Start or resume the body. The step keeps the generator alive until it
-   * ends, whoever else lets go of it. */
-  g_object_ref (self);
+  /* Start or resume the body. No reference is taken for the step: every
+   * op holds one for as long as it is pending (an async op's result holds
+   * its source object; a blocking op's caller holds one by the GObject
+   * calling convention; an abandoned close holds the revived one). */
   self->op = op;
   agen_generator_set_state (self, AGEN_GENERATOR_STATE_RUNNING);
   agen_generator_resume_fiber (self);
