@@ -38,4 +38,12 @@ void        agen_stack_release      (AgenStack  *stack);
 gboolean    agen_stack_is_guard_hit (const AgenStack *stack,
                                      gconstpointer    addr);
 
+/* Unmaps every stack in this thread's pool (they are unmapped at thread
+ * exit anyway). */
+void        agen_stack_pool_trim    (void);
+
+/* How many stacks have been mapped since the process started, on any
+ * thread: with the pool warm this stays put. For tests and benchmarks. */
+guint       agen_stack_get_mapped_count (void);
+
 G_END_DECLS
