@@ -314,11 +314,7 @@ agen_hooks_unref (AgenHooks *hooks)
     }
 
   /* The destroy notify may come from a binding: not on a fiber's stack. */
-  if (agen_fiber_get_current () != NULL)
-    agen_context_invoke (agen_context_get_thread_default (),
-                         hooks_destroy_user_data, hooks);
-  else
-    hooks_destroy_user_data (hooks);
+  agen_fiber_call_on_thread_stack (hooks_destroy_user_data, hooks);
 }
 
 /**

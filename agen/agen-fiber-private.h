@@ -62,6 +62,15 @@ gboolean    agen_fiber_is_started   (AgenFiber     *fiber);
 void        agen_fiber_set_label    (AgenFiber     *fiber,
                                      const char    *label);
 
+/* Runs func (data) on the thread's own stack and returns: from a fiber, by
+ * switching to the thread's stack and back (the fiber and those that
+ * resumed it stay as they are); elsewhere, by calling it. For code that
+ * must never run on a fiber's stack, such as callbacks that may come from
+ * a language binding whose interpreter checks the native stack. func must
+ * not suspend or resume any fiber of the current chain. */
+void        agen_fiber_call_on_thread_stack (AgenFiberFunc  func,
+                                             gpointer       data);
+
 /* Frees a fiber that is not running. A fiber suspended mid-function has its
  * stack released without unwinding: no code after its suspend point runs. */
 void        agen_fiber_free         (AgenFiber     *fiber);

@@ -155,6 +155,17 @@ static AGEN_FIBER_TLS AgenFiber *agen_fiber_current;
  * may be the push that overflows it. */
 static AGEN_FIBER_TLS AgenFiber *agen_fiber_leaving;
 
+/* A request, from a fiber, to run a function on the thread's own stack:
+ * see agen_fiber_call_on_thread_stack(). */
+typedef struct
+{
+  AgenFiberFunc  func;
+  gpointer       data;
+  AgenFiber     *caller;
+} AgenFiberThreadCall;
+
+static AGEN_FIBER_TLS AgenFiberThreadCall *agen_fiber_thread_call;
+
 /* Whether this thread has an alternate signal stack (ours or someone
  * else's). */
 static AGEN_FIBER_TLS gboolean agen_fiber_thread_ready;
@@ -580,11 +591,34 @@ agen_fiber_resume (AgenFiber *fiber)
 
   agen_switch_swap (&fiber->resumer_context, &fiber->context);
 
-  agen_fiber_leaving = NULL;
+  for (;;)
+    {
+      AgenFiberThreadCall *call;
+
+      agen_fiber_leaving = NULL;
 
 #ifdef AGEN_ASAN
-  __sanitizer_finish_switch_fiber (fake_stack, NULL, NULL);
+      __sanitizer_finish_switch_fiber (fake_stack, NULL, NULL);
 #endif
+
+      /* Back on the thread's stack: the fiber suspended or finished, or a
+       * fiber of the chain it heads wants something run here. */
+      call = g_steal_pointer (&agen_fiber_thread_call);
+      if (call == NULL)
+        break;
+
+      call->func (call->data);
+
+      agen_fiber_current = call->caller;
+#ifdef AGEN_ASAN
+      __sanitizer_start_switch_fiber (&fake_stack, call->caller->stack->base,
+                                      call->caller->stack->size);
+#endif
+#ifdef AGEN_TSAN
+      __tsan_switch_to_fiber (call->caller->tsan_fiber, 0);
+#endif
+      agen_switch_swap (&fiber->resumer_context, &call->caller->context);
+    }
 
   /* The fiber suspended or finished; either way it put back the current
    * fiber (ours: we are never resumed on another thread from here). */
@@ -672,4 +706,52 @@ agen_fiber_free (AgenFiber *fiber)
   g_slist_free_full (fiber->retired_labels, g_free);
   g_free (fiber->label);
   g_free (fiber);
+}
+
+/* The chain of fibers running on this thread starts at a fiber resumed
+ * from the thread's stack, whose agen_fiber_resume() waits in its switch.
+ * Switch straight there, leaving every fiber of the chain as it is (each
+ * still waits in its own switch), let that agen_fiber_resume() run func,
+ * and have it switch straight back. */
+void
+agen_fiber_call_on_thread_stack (AgenFiberFunc func,
+                                 gpointer      data)
+{
+  AgenFiber *fiber = agen_fiber_current;
+  AgenFiberThreadCall call;
+  AgenFiber *root;
+#ifdef AGEN_ASAN
+  void *fake_stack = NULL;
+#endif
+
+  if (fiber == NULL)
+    {
+      func (data);
+      return;
+    }
+
+  for (root = fiber; root->resumer != NULL; root = root->resumer)
+    ;
+
+  call.func = func;
+  call.data = data;
+  call.caller = fiber;
+  agen_fiber_thread_call = &call;
+  agen_fiber_current = NULL;
+
+#ifdef AGEN_ASAN
+  __sanitizer_start_switch_fiber (&fake_stack, root->resumer_stack_bottom,
+                                  root->resumer_stack_size);
+#endif
+#ifdef AGEN_TSAN
+  __tsan_switch_to_fiber (root->tsan_resumer, 0);
+#endif
+
+  agen_switch_swap (&fiber->context, &root->resumer_context);
+
+  /* Back, on the same thread: the thread's stack only ever switches back
+   * into the caller. */
+#ifdef AGEN_ASAN
+  __sanitizer_finish_switch_fiber (fake_stack, NULL, NULL);
+#endif
 }

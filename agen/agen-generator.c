@@ -175,19 +175,10 @@ notify_changes_now (gpointer data)
     }
 }
 
-static void
-notify_changes_deferred (gpointer data)
-{
-  AgenGenerator *self = data;
-
-  notify_changes_now (self);
-  g_object_unref (self);
-}
-
 /* Emits notify::state and notify::running if the state changed since the
  * last emission. Handlers are user code, possibly a binding's: they never
- * run on a fiber's stack, so from a fiber the emission is deferred to the
- * owner context. The common case, no handler at all, costs one lookup. */
+ * run on a fiber's stack. The common case, no handler at all, costs one
+ * lookup. */
 static void
 agen_generator_notify_changes (AgenGenerator *self)
 {
@@ -200,20 +191,21 @@ agen_generator_notify_changes (AgenGenerator *self)
       return;
     }
 
-  if (on_fiber_stack ())
-    agen_context_invoke (self->owner, notify_changes_deferred, g_object_ref (self));
-  else
-    notify_changes_now (self);
+  agen_fiber_call_on_thread_stack (notify_changes_now, self);
 }
 
-static void
-destroy_user_data_deferred (gpointer data)
+typedef struct
 {
-  gpointer *pair = data;
-  GDestroyNotify destroy = pair[0];
+  GDestroyNotify destroy;
+  gpointer       data;
+} DestroyCall;
 
-  destroy (pair[1]);
-  g_free (pair);
+static void
+destroy_call_run (gpointer data)
+{
+  DestroyCall *call = data;
+
+  call->destroy (call->data);
 }
 
 /* Destroys user_data once the body can never run again. The destroy
@@ -221,8 +213,7 @@ destroy_user_data_deferred (gpointer data)
 static void
 agen_generator_release_body (AgenGenerator *self)
 {
-  GDestroyNotify destroy = self->user_data_destroy;
-  gpointer user_data = self->user_data;
+  DestroyCall call = { self->user_data_destroy, self->user_data };
 
   if (self->body_released)
     return;
@@ -231,22 +222,8 @@ agen_generator_release_body (AgenGenerator *self)
   self->user_data = NULL;
   self->user_data_destroy = NULL;
 
-  if (destroy == NULL)
-    return;
-
-  if (on_fiber_stack ())
-    {
-      gpointer *pair = g_new (gpointer, 2);
-      AgenContext *context = self->owner ? self->owner : agen_context_get_thread_default ();
-
-      pair[0] = destroy;
-      pair[1] = user_data;
-      agen_context_invoke (context, destroy_user_data_deferred, pair);
-    }
-  else
-    {
-      destroy (user_data);
-    }
+  if (call.destroy != NULL)
+    agen_fiber_call_on_thread_stack (destroy_call_run, &call);
 }
 
 static inline void
@@ -435,8 +412,18 @@ run_op_item_dispatch (AgenDispatchItem *item)
   g_free (run);
 }
 
+static void
+run_first_iter_hook (gpointer data)
+{
+  AgenGenerator *self = data;
+  AgenHookFunc first_iter = self->hooks->first_iter;
+
+  first_iter (self, self->hooks->user_data);
+}
+
 /* SEMANTICS.md (d), first op: the owner, tracking, the first_iter hook
- * and the finalizer as it is now. */
+ * (synchronously, but on the thread's stack) and the finalizer as it is
+ * now. */
 static void
 agen_generator_first_op (AgenGenerator *self)
 {
@@ -451,7 +438,7 @@ agen_generator_first_op (AgenGenerator *self)
 
   first_iter = self->hooks ? self->hooks->first_iter : NULL;
   if (first_iter != NULL)
-    first_iter (self, self->hooks->user_data);
+    agen_fiber_call_on_thread_stack (run_first_iter_hook, self);
 }
 
 /* Every op enters here, on the caller's thread. */

@@ -249,6 +249,98 @@ chain_func (gpointer data)
     }
 }
 
+/* agen_fiber_call_on_thread_stack(): from the inner fiber of a chain, the
+ * function runs on the thread's stack (outside both fiber stacks), sees no
+ * current fiber, may resume an unrelated fiber, and control comes back to
+ * the caller, with the chain intact. */
+typedef struct
+{
+  AgenFiber *outer;
+  AgenFiber *inner;
+  AgenFiber *other;
+  guintptr   called_at;
+  AgenFiber *current_in_call;
+  GString   *log;
+} ThreadCall;
+
+static void
+thread_call_other_func (gpointer data)
+{
+  ThreadCall *tc = data;
+
+  g_string_append (tc->log, "other ");
+}
+
+static void
+thread_call_func (gpointer data)
+{
+  ThreadCall *tc = data;
+  volatile int marker = 0;
+
+  tc->called_at = (guintptr) &marker;
+  tc->current_in_call = agen_fiber_get_current ();
+  g_string_append (tc->log, "call ");
+  agen_fiber_resume (tc->other);
+}
+
+static void
+thread_call_inner_func (gpointer data)
+{
+  ThreadCall *tc = data;
+
+  g_string_append (tc->log, "inner1 ");
+  agen_fiber_call_on_thread_stack (thread_call_func, tc);
+  g_assert_true (agen_fiber_get_current () == tc->inner);
+  g_string_append (tc->log, "inner2 ");
+  agen_fiber_suspend ();
+  g_string_append (tc->log, "inner3 ");
+}
+
+static void
+thread_call_outer_func (gpointer data)
+{
+  ThreadCall *tc = data;
+
+  agen_fiber_resume (tc->inner);
+  g_assert_true (agen_fiber_get_current () == tc->outer);
+  g_string_append (tc->log, "outer ");
+  agen_fiber_resume (tc->inner);
+}
+
+static void
+test_call_on_thread_stack (void)
+{
+  ThreadCall tc = { NULL, };
+  volatile int here = 0;
+  guintptr thread_sp = (guintptr) &here;
+
+  tc.log = g_string_new (NULL);
+  tc.outer = agen_fiber_new (thread_call_outer_func, &tc, 0, "outer");
+  tc.inner = agen_fiber_new (thread_call_inner_func, &tc, 0, "inner");
+  tc.other = agen_fiber_new (thread_call_other_func, &tc, 0, "other");
+
+  agen_fiber_resume (tc.outer);
+
+  g_assert_cmpstr (tc.log->str, ==, "inner1 call other inner2 outer inner3 ");
+  g_assert_null (tc.current_in_call);
+  /* Within a few KiB of this frame, far from any 256 KiB fiber stack. */
+  g_assert_cmpuint (thread_sp > tc.called_at ? thread_sp - tc.called_at : tc.called_at - thread_sp, <, 64 * 1024);
+  g_assert_true (agen_fiber_is_finished (tc.outer));
+  g_assert_true (agen_fiber_is_finished (tc.inner));
+  g_assert_true (agen_fiber_is_finished (tc.other));
+
+  /* From the thread's stack it is a plain call. */
+  agen_fiber_free (tc.other);
+  tc.other = agen_fiber_new (thread_call_other_func, &tc, 0, "other");
+  agen_fiber_call_on_thread_stack (thread_call_func, &tc);
+  g_assert_cmpstr (tc.log->str, ==, "inner1 call other inner2 outer inner3 call other ");
+
+  agen_fiber_free (tc.outer);
+  agen_fiber_free (tc.inner);
+  agen_fiber_free (tc.other);
+  g_string_free (tc.log, TRUE);
+}
+
 static void
 test_nested_chain (void)
 {
@@ -1041,6 +1133,7 @@ main (int   argc,
   g_test_add_func ("/Agen/Fiber/finish", test_finish);
   g_test_add_func ("/Agen/Fiber/nested", test_nested);
   g_test_add_func ("/Agen/Fiber/nested-chain", test_nested_chain);
+  g_test_add_func ("/Agen/Fiber/call-on-thread-stack", test_call_on_thread_stack);
   g_test_add_func ("/Agen/Fiber/free-suspended", test_free_suspended);
   g_test_add_func ("/Agen/Fiber/pool-reuse", test_pool_reuse);
   g_test_add_func ("/Agen/Fiber/pool-bound", test_pool_bound);
