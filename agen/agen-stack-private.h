@@ -21,10 +21,11 @@ struct _AgenStack
    * base, so running off the low end faults. */
   guint8    *base;
   gsize      size;
-  /* The whole reservation, guard included, for unmapping. */
+  /* This stack's part of its slab: the guard page, then the stack. */
   guint8    *mapping;
   gsize      mapping_size;
   AgenStack *pool_next;
+  gpointer   slab;
 };
 
 /* Takes a stack of at least size usable bytes (0 = default) from this
@@ -42,8 +43,17 @@ gboolean    agen_stack_is_guard_hit (const AgenStack *stack,
  * exit anyway). */
 void        agen_stack_pool_trim    (void);
 
-/* How many stacks have been mapped since the process started, on any
- * thread: with the pool warm this stays put. For tests and benchmarks. */
+/* How many slabs of stacks have been mapped since the process started, on
+ * any thread: with the pool warm this stays put. For tests and
+ * benchmarks. */
 guint       agen_stack_get_mapped_count (void);
+
+/* How many stacks of size this thread's pool holds. For tests. */
+guint       agen_stack_pool_count   (gsize       size);
+
+/* TRUE once a slab got its guard pages with MADV_GUARD_INSTALL (one
+ * mapping per slab); FALSE before the first slab or with the mprotect
+ * fallback (two mappings per stack). */
+gboolean    agen_stack_has_guard_install (void);
 
 G_END_DECLS

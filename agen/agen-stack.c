@@ -14,24 +14,64 @@
 #include "agen-stack-private.h"
 
 /*
- * Each stack is one anonymous private mapping: a PROT_NONE guard page at
- * the low end (stacks grow down, so running off the end faults there
- * instead of scribbling on a neighbour) and the usable part above it.
- * MAP_NORESERVE plus the kernel's lazy commit mean a 256 KiB stack costs
- * only the pages a fiber actually touches.
+ * Stacks are carved out of slabs: one anonymous private mapping holds many
+ * stacks of one size, each with a guard page at its low end (stacks grow
+ * down, so running off the end faults there instead of scribbling on a
+ * neighbour). MAP_NORESERVE plus the kernel's lazy commit mean a 256 KiB
+ * stack costs only the pages a fiber actually touches.
  *
- * Mapping and unmapping are system calls that also take the process-wide
- * mmap lock, so finished stacks go to a small per-thread pool instead:
- * in steady state creating and finishing a fiber costs no system call.
- * The pool is per thread so that it needs no lock; a stack released on
+ * On Linux 6.13 and later the guard pages are installed with
+ * MADV_GUARD_INSTALL, which marks pages as faulting without splitting the
+ * mapping: a slab of 64 stacks is one entry in /proc/self/maps, so a
+ * process can hold 100,000 suspended fibers far below vm.max_map_count
+ * (65,530 by default). Older kernels refuse the advice; there each guard
+ * page is mprotect()ed instead, which splits the mapping (two entries per
+ * stack), limiting a process to about 32,000 stacks unless the sysctl is
+ * raised. The choice is made once, on the first slab.
+ *
+ * Slabs and their free lists are shared by all threads under a lock.
+ * Mapping, unmapping and locking are what a fiber's life should not cost,
+ * so finished stacks go to a small per-thread pool first: in steady state
+ * creating and finishing a fiber costs no system call and no lock. The
+ * pool is per thread so that it needs no lock; a stack released on
  * another thread than the one that acquired it simply joins that thread's
- * pool.
+ * pool. What overflows the pool goes back to its slab with its pages
+ * given back to the kernel (MADV_DONTNEED), and a slab whose stacks are
+ * all free is unmapped: memory comes back after a burst.
  *
  * Only stacks of exactly the requested size are reused: handing out a
  * bigger one would make the overflow message lie about the size, and
  * generators of one kind tend to share one size anyway. The pool keeps a
- * few size classes, each bounded; anything beyond is unmapped.
+ * few size classes, each bounded.
  */
+
+#ifndef MADV_GUARD_INSTALL
+# define MADV_GUARD_INSTALL 102
+#endif
+
+/* Address space per slab, and a cap on stacks per slab. */
+#define AGEN_STACK_SLAB_BYTES (16 * 1024 * 1024)
+#define AGEN_STACK_SLAB_MAX_STACKS 64
+
+typedef struct _AgenStackSlab AgenStackSlab;
+
+struct _AgenStackSlab
+{
+  AgenStackSlab *next;           /* in the slab list of its size */
+  guint8        *mapping;
+  gsize          mapping_size;
+  gsize          size;           /* usable size of each stack */
+  guint          n_stacks;
+  guint          n_free;
+  AgenStack     *free_stacks;    /* linked through pool_next */
+  AgenStack      stacks[];
+};
+
+G_LOCK_DEFINE_STATIC (slabs);
+static AgenStackSlab *slabs;     /* every slab, all sizes */
+
+/* -1 unknown, 0 mprotect fallback, 1 MADV_GUARD_INSTALL works */
+static int agen_stack_guard_install = -1;
 
 /* How many distinct sizes the pool remembers; a stack of a further size is
  * unmapped on release. */
@@ -96,46 +136,141 @@ agen_stack_round_size (gsize size)
   return (size + page_size - 1) & ~(page_size - 1);
 }
 
-static AgenStack *
-agen_stack_map (gsize size)
+static void
+agen_stack_install_guard (guint8 *guard,
+                          gsize   page_size)
+{
+  if (agen_stack_guard_install != 0)
+    {
+      if (madvise (guard, page_size, MADV_GUARD_INSTALL) == 0)
+        {
+          agen_stack_guard_install = 1;
+          return;
+        }
+
+      if (agen_stack_guard_install == 1)
+        g_error ("agen: could not install a fiber stack guard page: %s",
+                 g_strerror (errno));
+
+      /* An older kernel: fall back for good. */
+      agen_stack_guard_install = 0;
+    }
+
+  if (mprotect (guard, page_size, PROT_NONE) != 0)
+    g_error ("agen: could not protect a fiber stack's guard page: %s",
+             g_strerror (errno));
+}
+
+/* Called with the slabs lock held. */
+static AgenStackSlab *
+agen_stack_slab_new (gsize size)
 {
   gsize page_size = agen_stack_get_page_size ();
-  AgenStack *stack;
+  gsize stride = size + page_size;
+  guint n_stacks = CLAMP (AGEN_STACK_SLAB_BYTES / stride, 1, AGEN_STACK_SLAB_MAX_STACKS);
+  AgenStackSlab *slab;
   guint8 *mapping;
-  gsize mapping_size = size + page_size;
 
   mapping = mmap (NULL,
-                  mapping_size,
+                  stride * n_stacks,
                   PROT_READ | PROT_WRITE,
                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK,
                   -1,
                   0);
   if (mapping == MAP_FAILED)
-    g_error ("agen: could not map a %" G_GSIZE_FORMAT "-byte fiber stack: %s",
-             size, g_strerror (errno));
-
-  if (mprotect (mapping, page_size, PROT_NONE) != 0)
-    g_error ("agen: could not protect a fiber stack's guard page: %s",
-             g_strerror (errno));
+    g_error ("agen: could not map %u fiber stacks of %" G_GSIZE_FORMAT " bytes: %s",
+             n_stacks, size, g_strerror (errno));
 
   g_atomic_int_inc (&agen_stack_mapped_count);
 
-  stack = g_new0 (AgenStack, 1);
-  stack->mapping = mapping;
-  stack->mapping_size = mapping_size;
-  stack->base = mapping + page_size;
-  stack->size = size;
+  slab = g_malloc0 (sizeof *slab + n_stacks * sizeof (AgenStack));
+  slab->mapping = mapping;
+  slab->mapping_size = stride * n_stacks;
+  slab->size = size;
+  slab->n_stacks = n_stacks;
 
+  /* Build the free list so that the lowest stack is handed out first. */
+  for (guint i = n_stacks; i-- > 0;)
+    {
+      AgenStack *stack = &slab->stacks[i];
+
+      stack->mapping = mapping + i * stride;
+      stack->mapping_size = stride;
+      stack->base = stack->mapping + page_size;
+      stack->size = size;
+      stack->slab = slab;
+      agen_stack_install_guard (stack->mapping, page_size);
+
+      stack->pool_next = slab->free_stacks;
+      slab->free_stacks = stack;
+    }
+  slab->n_free = n_stacks;
+
+  slab->next = slabs;
+  slabs = slab;
+
+  return slab;
+}
+
+/* Called with the slabs lock held. */
+static void
+agen_stack_slab_free (AgenStackSlab *slab)
+{
+  for (AgenStackSlab **link = &slabs; *link != NULL; link = &(*link)->next)
+    if (*link == slab)
+      {
+        *link = slab->next;
+        break;
+      }
+
+  if (munmap (slab->mapping, slab->mapping_size) != 0)
+    g_critical ("agen: could not unmap fiber stacks: %s", g_strerror (errno));
+
+  g_free (slab);
+}
+
+static AgenStack *
+agen_stack_map (gsize size)
+{
+  AgenStackSlab *slab;
+  AgenStack *stack;
+
+  G_LOCK (slabs);
+
+  for (slab = slabs; slab != NULL; slab = slab->next)
+    if (slab->size == size && slab->free_stacks != NULL)
+      break;
+
+  if (slab == NULL)
+    slab = agen_stack_slab_new (size);
+
+  stack = slab->free_stacks;
+  slab->free_stacks = stack->pool_next;
+  slab->n_free--;
+
+  G_UNLOCK (slabs);
+
+  stack->pool_next = NULL;
   return stack;
 }
 
+/* Back to its slab, with its pages returned to the kernel. */
 static void
 agen_stack_unmap (AgenStack *stack)
 {
-  if (munmap (stack->mapping, stack->mapping_size) != 0)
-    g_critical ("agen: could not unmap a fiber stack: %s", g_strerror (errno));
+  AgenStackSlab *slab = stack->slab;
 
-  g_free (stack);
+  /* Dirty pages would otherwise stay committed for as long as the slab
+   * lives. The guard survives MADV_DONTNEED. */
+  if (madvise (stack->base, stack->size, MADV_DONTNEED) != 0)
+    g_critical ("agen: could not release a fiber stack's pages: %s", g_strerror (errno));
+
+  G_LOCK (slabs);
+  stack->pool_next = slab->free_stacks;
+  slab->free_stacks = stack;
+  if (++slab->n_free == slab->n_stacks)
+    agen_stack_slab_free (slab);
+  G_UNLOCK (slabs);
 }
 
 static void
@@ -294,4 +429,26 @@ guint
 agen_stack_get_mapped_count (void)
 {
   return (guint) g_atomic_int_get (&agen_stack_mapped_count);
+}
+
+guint
+agen_stack_pool_count (gsize size)
+{
+  AgenStackPool *pool = agen_stack_get_pool (FALSE);
+
+  size = agen_stack_round_size (size);
+  if (pool == NULL)
+    return 0;
+
+  for (guint i = 0; i < G_N_ELEMENTS (pool->buckets); i++)
+    if (pool->buckets[i].size == size)
+      return pool->buckets[i].n_stacks;
+
+  return 0;
+}
+
+gboolean
+agen_stack_has_guard_install (void)
+{
+  return g_atomic_int_get (&agen_stack_guard_install) == 1;
 }
