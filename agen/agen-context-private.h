@@ -48,6 +48,13 @@ AgenContext  *agen_context_get_thread_default (void);
 AgenContext  *agen_context_ref                (AgenContext      *self);
 void          agen_context_unref              (AgenContext      *self);
 
+/* TRUE if the calling thread is the one that iterates self's context: the
+ * thread that last ran its dispatch source's prepare(), or before the
+ * first iteration, the thread whose thread-default context it is (for the
+ * global default context: the main thread). Work for the context from any
+ * other thread is queued, never run inline. */
+gboolean      agen_context_is_current_thread  (AgenContext      *self);
+
 /* Borrowed: the context this state belongs to (never NULL). */
 GMainContext *agen_context_get_main_context   (AgenContext      *self);
 

@@ -7,18 +7,25 @@
 
 #include "config.h"
 
+#include <unistd.h>
+
 #include <glib/gi18n-lib.h>
 
 #include "agen-context-private.h"
 #include "agen-fiber-private.h"
 #include "agen-generator.h"
 #include "agen-hooks.h"
+#include "agen-tsan-private.h"
 
 struct _AgenContext
 {
   GSource           source;
 
   GMainContext     *context;      /* borrowed: the source lives in it */
+
+  /* The thread iterating the context, as last seen by prepare(); NULL
+   * until it is first iterated. */
+  gpointer          iter_thread;
 
   /* Items queued and not yet seen by check(). Any thread, under lock. */
   GMutex            lock;
@@ -59,16 +66,42 @@ typedef struct
 
 static __thread ContextCache thread_cache;
 
+/* A per-thread address, as a cheap identity of the calling thread. */
+static inline gpointer
+current_thread_id (void)
+{
+  return &thread_cache;
+}
+
+/* The lock, made visible to ThreadSanitizer (see agen-tsan-private.h). */
+static inline void
+context_lock (AgenContext *self)
+{
+  g_mutex_lock (&self->lock);
+  AGEN_TSAN_ACQUIRE (&self->lock);
+}
+
+static inline void
+context_unlock (AgenContext *self)
+{
+  AGEN_TSAN_RELEASE (&self->lock);
+  g_mutex_unlock (&self->lock);
+}
+
 static gboolean
 agen_context_prepare (GSource *source,
                       int     *timeout)
 {
   AgenContext *self = (AgenContext *) source;
+  gpointer me = current_thread_id ();
   gboolean pending;
 
-  g_mutex_lock (&self->lock);
+  if (G_UNLIKELY (g_atomic_pointer_get (&self->iter_thread) != me))
+    g_atomic_pointer_set (&self->iter_thread, me);
+
+  context_lock (self);
   pending = self->incoming_head != NULL;
-  g_mutex_unlock (&self->lock);
+  context_unlock (self);
 
   /* Never ready in prepare(): check() must run to claim the items, so that
    * what is queued after check() waits for the next iteration. */
@@ -81,7 +114,7 @@ agen_context_check (GSource *source)
 {
   AgenContext *self = (AgenContext *) source;
 
-  g_mutex_lock (&self->lock);
+  context_lock (self);
   if (self->incoming_head != NULL)
     {
       if (self->ready_tail != NULL)
@@ -91,7 +124,7 @@ agen_context_check (GSource *source)
       self->ready_tail = self->incoming_tail;
       self->incoming_head = self->incoming_tail = NULL;
     }
-  g_mutex_unlock (&self->lock);
+  context_unlock (self);
 
   return self->ready_head != NULL;
 }
@@ -115,6 +148,7 @@ agen_context_dispatch (GSource     *source,
         self->ready_tail = NULL;
       item->next = NULL;
 
+      AGEN_TSAN_ACQUIRE (item);
       item->func (item);
     }
 
@@ -222,6 +256,35 @@ agen_context_unref (AgenContext *self)
   g_main_context_unref (self->context);
 }
 
+static gboolean
+is_main_thread (void)
+{
+#ifdef __linux__
+  /* The main thread's id is the process id. */
+  return gettid () == getpid ();
+#else
+  return TRUE;
+#endif
+}
+
+gboolean
+agen_context_is_current_thread (AgenContext *self)
+{
+  gpointer iter_thread = g_atomic_pointer_get (&self->iter_thread);
+
+  if (G_LIKELY (iter_thread != NULL))
+    return iter_thread == current_thread_id ();
+
+  /* Never iterated yet: the context is this thread's if this thread has
+   * it as its thread-default, except the global default context, which
+   * every thread without a context of its own sees as its thread-default
+   * and which belongs to the main thread. */
+  if (self != agen_context_get_thread_default ())
+    return FALSE;
+
+  return self->context != g_main_context_default () || is_main_thread ();
+}
+
 GMainContext *
 agen_context_get_main_context (AgenContext *self)
 {
@@ -235,15 +298,16 @@ agen_context_queue (AgenContext      *self,
   gboolean was_empty;
 
   item->next = NULL;
+  AGEN_TSAN_RELEASE (item);
 
-  g_mutex_lock (&self->lock);
+  context_lock (self);
   was_empty = self->incoming_head == NULL;
   if (self->incoming_tail != NULL)
     self->incoming_tail->next = item;
   else
     self->incoming_head = item;
   self->incoming_tail = item;
-  g_mutex_unlock (&self->lock);
+  context_unlock (self);
 
   /* The thread iterating the context runs prepare() again before it polls,
    * so only another thread (or a context nobody holds right now) needs a
@@ -365,10 +429,10 @@ agen_set_generator_hooks (GMainContext   *context,
       user_data_destroy (user_data);
     }
 
-  g_mutex_lock (&self->lock);
+  context_lock (self);
   old = g_steal_pointer (&self->hooks);
   self->hooks = hooks;
-  g_mutex_unlock (&self->lock);
+  context_unlock (self);
 
   g_clear_pointer (&old, agen_hooks_unref);
 }
@@ -381,13 +445,13 @@ agen_context_track (AgenContext *self,
   AgenHooks *hooks;
   gboolean shut_down;
 
-  g_mutex_lock (&self->lock);
+  context_lock (self);
   if (self->tracked == NULL)
     self->tracked = g_hash_table_new (NULL, NULL);
   g_hash_table_add (self->tracked, generator);
   hooks = self->hooks ? agen_hooks_ref (self->hooks) : NULL;
   shut_down = self->shut_down;
-  g_mutex_unlock (&self->lock);
+  context_unlock (self);
 
   if (shut_down)
     g_warning ("Generator '%s' was first run under a main context whose "
@@ -401,10 +465,10 @@ void
 agen_context_untrack (AgenContext *self,
                       gpointer     generator)
 {
-  g_mutex_lock (&self->lock);
+  context_lock (self);
   if (self->tracked != NULL)
     g_hash_table_remove (self->tracked, generator);
-  g_mutex_unlock (&self->lock);
+  context_unlock (self);
 }
 
 /* ------------------------------------------------------------------------
@@ -475,9 +539,9 @@ shutdown_finalizer_closes_done (gpointer data)
 void
 agen_context_begin_pending_close (AgenContext *self)
 {
-  g_mutex_lock (&self->lock);
+  context_lock (self);
   self->pending_closes++;
-  g_mutex_unlock (&self->lock);
+  context_unlock (self);
 }
 
 void
@@ -485,11 +549,11 @@ agen_context_end_pending_close (AgenContext *self)
 {
   GSList *waiters = NULL;
 
-  g_mutex_lock (&self->lock);
+  context_lock (self);
   g_assert (self->pending_closes > 0);
   if (--self->pending_closes == 0)
     waiters = g_steal_pointer (&self->close_waiters);
-  g_mutex_unlock (&self->lock);
+  context_unlock (self);
 
   /* Possibly on a fiber: hand each waiter to its task's context. */
   for (GSList *l = waiters; l != NULL; l = l->next)
@@ -553,7 +617,7 @@ agen_shutdown_generators_async (GMainContext        *context,
   shutdown->context = agen_context_ref (self);
   shutdown->outstanding = 1;   /* the wait for finalizer closes */
 
-  g_mutex_lock (&self->lock);
+  context_lock (self);
   self->shut_down = TRUE;
   if (self->tracked != NULL)
     {
@@ -572,7 +636,7 @@ agen_shutdown_generators_async (GMainContext        *context,
     self->close_waiters = g_slist_prepend (self->close_waiters, shutdown);
   else
     shutdown->outstanding--;
-  g_mutex_unlock (&self->lock);
+  context_unlock (self);
 
   shutdown->outstanding += generators->len;
 

@@ -76,6 +76,7 @@
 #include "agen-hooks.h"
 #include "agen-op-private.h"
 #include "agen-result-private.h"
+#include "agen-tsan-private.h"
 
 struct _AgenGenerator
 {
@@ -460,7 +461,7 @@ agen_generator_start_op (AgenGenerator *self,
     agen_generator_first_op (self);
 
   /* (3) The state table, on the owner's thread. */
-  if (self->owner == agen_context_get_thread_default ())
+  if (agen_context_is_current_thread (self->owner))
     {
       agen_generator_run_op (self, op);
     }
@@ -509,9 +510,12 @@ blocking_op_complete (AgenOp *op)
 
   if (blocking->cross_thread)
     {
+      /* GMutex is invisible to ThreadSanitizer: annotate the handover. */
       g_mutex_lock (&blocking->mutex);
+      AGEN_TSAN_ACQUIRE (&blocking->mutex);
       blocking->done = TRUE;
       g_cond_signal (&blocking->cond);
+      AGEN_TSAN_RELEASE (&blocking->mutex);
       g_mutex_unlock (&blocking->mutex);
       return;
     }
@@ -526,7 +530,7 @@ blocking_op_complete (AgenOp *op)
       /* Resume the waiting body right here when we are on its thread's
        * stack; from a fiber (or another context) go through the owner's
        * dispatch source. */
-      if (!on_fiber_stack () && waiter->owner == agen_context_get_thread_default ())
+      if (!on_fiber_stack () && agen_context_is_current_thread (waiter->owner))
         agen_generator_resume_fiber (waiter);
       else
         agen_context_invoke (waiter->owner, waiter_resume, waiter);
@@ -551,17 +555,14 @@ agen_generator_run_blocking (AgenGenerator  *self,
 
   if (fiber != NULL)
     {
-      AgenContext *here = agen_context_get_thread_default ();
-      AgenContext *target = self->owner != NULL ? self->owner : here;
-
       /* Inside a body: suspend only that body until the op completes. */
       blocking.waiter = agen_fiber_get_data (fiber);
 
-      if (target != here)
+      if (self->owner != NULL && !agen_context_is_current_thread (self->owner))
         {
-          /* Owned elsewhere: the completion comes back through our owner
-           * context, which cannot run before we suspend, so suspend in
-           * any case. */
+          /* Owned by another thread: the completion comes back through
+           * our owner context, which cannot run before we suspend, so
+           * suspend in any case. */
           blocking.waiting = TRUE;
           agen_generator_start_op (self, &blocking.op);
           agen_fiber_suspend ();
@@ -579,9 +580,14 @@ agen_generator_run_blocking (AgenGenerator  *self,
     }
   else
     {
-      AgenContext *here = agen_context_get_thread_default ();
+      /* Whether the op will run here is only known after the first-op
+       * bookkeeping, so settle the owner first (unless the op is refused
+       * for its cancellable, which must not record one). */
+      if (g_atomic_pointer_get (&self->owner) == NULL &&
+          !(cancellable != NULL && g_cancellable_is_cancelled (cancellable)))
+        agen_generator_first_op (self);
 
-      if (self->owner != NULL && self->owner != here)
+      if (self->owner != NULL && !agen_context_is_current_thread (self->owner))
         {
           blocking.cross_thread = TRUE;
           g_mutex_init (&blocking.mutex);
@@ -593,8 +599,14 @@ agen_generator_run_blocking (AgenGenerator  *self,
       if (blocking.cross_thread)
         {
           g_mutex_lock (&blocking.mutex);
+          AGEN_TSAN_ACQUIRE (&blocking.mutex);
           while (!blocking.done)
-            g_cond_wait (&blocking.cond, &blocking.mutex);
+            {
+              AGEN_TSAN_RELEASE (&blocking.mutex);
+              g_cond_wait (&blocking.cond, &blocking.mutex);
+              AGEN_TSAN_ACQUIRE (&blocking.mutex);
+            }
+          AGEN_TSAN_RELEASE (&blocking.mutex);
           g_mutex_unlock (&blocking.mutex);
           g_mutex_clear (&blocking.mutex);
           g_cond_clear (&blocking.cond);
@@ -602,10 +614,8 @@ agen_generator_run_blocking (AgenGenerator  *self,
       else
         {
           /* Owned by this thread's context: iterate it meanwhile. */
-          GMainContext *context = agen_context_get_main_context (here);
-
           while (!blocking.done)
-            g_main_context_iteration (context, TRUE);
+            g_main_context_iteration (agen_context_get_main_context (self->owner), TRUE);
         }
     }
 
@@ -1796,7 +1806,7 @@ agen_generator_resume_callback (GObject      *source,
     return;   /* delivered before the body got to its await */
 
   self->awaiting = FALSE;
-  if (self->owner == agen_context_get_thread_default ())
+  if (agen_context_is_current_thread (self->owner))
     agen_generator_resume_fiber (self);
   else
     agen_context_invoke (self->owner, await_resume, self);

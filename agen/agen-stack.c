@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "agen-stack-private.h"
+#include "agen-tsan-private.h"
 
 /*
  * Stacks are carved out of slabs: one anonymous private mapping holds many
@@ -69,6 +70,21 @@ struct _AgenStackSlab
 
 G_LOCK_DEFINE_STATIC (slabs);
 static AgenStackSlab *slabs;     /* every slab, all sizes */
+
+/* The slabs lock, made visible to ThreadSanitizer (agen-tsan-private.h). */
+static inline void
+slabs_lock (void)
+{
+  G_LOCK (slabs);
+  AGEN_TSAN_ACQUIRE (&slabs);
+}
+
+static inline void
+slabs_unlock (void)
+{
+  AGEN_TSAN_RELEASE (&slabs);
+  G_UNLOCK (slabs);
+}
 
 /* -1 unknown, 0 mprotect fallback, 1 MADV_GUARD_INSTALL works */
 static int agen_stack_guard_install = -1;
@@ -235,7 +251,7 @@ agen_stack_map (gsize size)
   AgenStackSlab *slab;
   AgenStack *stack;
 
-  G_LOCK (slabs);
+  slabs_lock ();
 
   for (slab = slabs; slab != NULL; slab = slab->next)
     if (slab->size == size && slab->free_stacks != NULL)
@@ -248,7 +264,7 @@ agen_stack_map (gsize size)
   slab->free_stacks = stack->pool_next;
   slab->n_free--;
 
-  G_UNLOCK (slabs);
+  slabs_unlock ();
 
   stack->pool_next = NULL;
   return stack;
@@ -265,12 +281,12 @@ agen_stack_unmap (AgenStack *stack)
   if (madvise (stack->base, stack->size, MADV_DONTNEED) != 0)
     g_critical ("agen: could not release a fiber stack's pages: %s", g_strerror (errno));
 
-  G_LOCK (slabs);
+  slabs_lock ();
   stack->pool_next = slab->free_stacks;
   slab->free_stacks = stack;
   if (++slab->n_free == slab->n_stacks)
     agen_stack_slab_free (slab);
-  G_UNLOCK (slabs);
+  slabs_unlock ();
 }
 
 static void
