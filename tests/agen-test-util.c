@@ -353,3 +353,147 @@ agen_test_socket_pair (GIOStream **a,
   *a = stream_for_fd (fds[0]);
   *b = stream_for_fd (fds[1]);
 }
+
+void
+agen_test_spin_until_atomic (gint  *counter,
+                             gint   target,
+                             guint  timeout_ms)
+{
+  GMainContext *context = g_main_context_ref_thread_default ();
+  GSource *timeout = g_timeout_source_new (timeout_ms);
+
+  g_source_set_callback (timeout, spin_timeout_cb, GUINT_TO_POINTER (timeout_ms), NULL);
+  g_source_attach (timeout, context);
+
+  while (g_atomic_int_get (counter) < target)
+    g_main_context_iteration (context, TRUE);
+
+  g_source_destroy (timeout);
+  g_source_unref (timeout);
+  g_main_context_unref (context);
+}
+
+void
+agen_test_wait_atomic (gint  *counter,
+                       gint   target,
+                       guint  timeout_ms)
+{
+  gint64 deadline = g_get_monotonic_time () + (gint64) timeout_ms * 1000;
+
+  while (g_atomic_int_get (counter) < target)
+    {
+      if (g_get_monotonic_time () > deadline)
+        g_error ("timed out after %u ms waiting for another thread", timeout_ms);
+      g_usleep (1000);
+    }
+}
+
+struct _AgenTestWarnings
+{
+  char      *log_domain;
+  guint      handler_id;
+  GMutex     lock;
+  GPtrArray *messages;
+};
+
+static void
+warnings_log_cb (const char     *log_domain,
+                 GLogLevelFlags  log_level,
+                 const char     *message,
+                 gpointer        user_data)
+{
+  AgenTestWarnings *warnings = user_data;
+
+  g_mutex_lock (&warnings->lock);
+  g_ptr_array_add (warnings->messages, g_strdup (message));
+  g_mutex_unlock (&warnings->lock);
+}
+
+static gboolean
+warnings_fatal_cb (const char     *log_domain,
+                   GLogLevelFlags  log_level,
+                   const char     *message,
+                   gpointer        user_data)
+{
+  AgenTestWarnings *warnings = user_data;
+
+  /* FALSE: not fatal. Only the warnings the catcher records. */
+  return !((log_level & G_LOG_LEVEL_WARNING) &&
+           g_strcmp0 (log_domain, warnings->log_domain) == 0);
+}
+
+AgenTestWarnings *
+agen_test_warnings_catch (const char *log_domain)
+{
+  AgenTestWarnings *warnings = g_new0 (AgenTestWarnings, 1);
+
+  warnings->log_domain = g_strdup (log_domain);
+  g_mutex_init (&warnings->lock);
+  warnings->messages = g_ptr_array_new_with_free_func (g_free);
+  warnings->handler_id = g_log_set_handler (log_domain,
+                                            G_LOG_LEVEL_WARNING | G_LOG_FLAG_FATAL | G_LOG_FLAG_RECURSION,
+                                            warnings_log_cb, warnings);
+  g_test_log_set_fatal_handler (warnings_fatal_cb, warnings);
+
+  return warnings;
+}
+
+guint
+agen_test_warnings_count (AgenTestWarnings *warnings,
+                          const char       *pattern)
+{
+  guint count = 0;
+
+  g_mutex_lock (&warnings->lock);
+  for (guint i = 0; i < warnings->messages->len; i++)
+    {
+      if (g_pattern_match_simple (pattern, warnings->messages->pdata[i]))
+        count++;
+    }
+  g_mutex_unlock (&warnings->lock);
+
+  return count;
+}
+
+guint
+agen_test_warnings_total (AgenTestWarnings *warnings)
+{
+  guint total;
+
+  g_mutex_lock (&warnings->lock);
+  total = warnings->messages->len;
+  g_mutex_unlock (&warnings->lock);
+
+  return total;
+}
+
+void
+agen_test_warnings_free (AgenTestWarnings *warnings)
+{
+  g_log_remove_handler (warnings->log_domain, warnings->handler_id);
+  g_test_log_set_fatal_handler (NULL, NULL);
+  g_ptr_array_unref (warnings->messages);
+  g_mutex_clear (&warnings->lock);
+  g_free (warnings->log_domain);
+  g_free (warnings);
+}
+
+static void
+watch_finalize_cb (gpointer data)
+{
+  gint *finalized = data;
+
+  g_atomic_int_set (finalized, 1);
+}
+
+void
+agen_test_watch_finalize (gpointer  object,
+                          gint     *finalized)
+{
+  g_assert_true (G_IS_OBJECT (object));
+
+  g_atomic_int_set (finalized, 0);
+  /* qdata is cleared by g_object_finalize, not by dispose */
+  g_object_set_data_full (object, "agen-test-watch-finalize", finalized,
+                          watch_finalize_cb);
+}

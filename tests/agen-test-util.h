@@ -161,4 +161,45 @@ gboolean agen_test_close (AgenGenerator  *gen,
 void agen_test_socket_pair (GIOStream **a,
                             GIOStream **b);
 
+/* Threads ------------------------------------------------------------------ */
+
+/* Iterates the thread-default main context until g_atomic_int_get (counter)
+ * reaches target, or fails the test after timeout_ms. Another thread that
+ * changes *counter (with g_atomic_*) must then call g_main_context_wakeup()
+ * on that context. */
+void agen_test_spin_until_atomic (gint *counter,
+                                  gint  target,
+                                  guint timeout_ms);
+
+/* Waits, without iterating any context, until g_atomic_int_get (counter)
+ * reaches target, or fails the test after timeout_ms. */
+void agen_test_wait_atomic (gint *counter,
+                            gint  target,
+                            guint timeout_ms);
+
+/* Sets *finalized to 1 (g_atomic_int_set) when object is finalized, from
+ * whichever thread finalizes it. Unlike a weak pointer, which GObject
+ * clears in dispose, it is not set when dispose revives the object. */
+void agen_test_watch_finalize (gpointer  object,
+                               gint     *finalized);
+
+/* Warnings ------------------------------------------------------------------ */
+
+/* While a catcher is installed, warnings of log_domain (from any thread)
+ * are recorded instead of being printed and aborting the program under
+ * G_DEBUG=fatal-warnings. For tests where the number of warnings is not
+ * part of the contract; otherwise use g_test_expect_message(). One at a
+ * time. */
+typedef struct _AgenTestWarnings AgenTestWarnings;
+
+AgenTestWarnings *agen_test_warnings_catch (const char       *log_domain);
+/* How many recorded warnings match pattern (g_pattern_match_simple). */
+guint             agen_test_warnings_count (AgenTestWarnings *warnings,
+                                            const char       *pattern);
+/* How many warnings were recorded in all. */
+guint             agen_test_warnings_total (AgenTestWarnings *warnings);
+/* Uninstalls the catcher and frees it. */
+void              agen_test_warnings_free  (AgenTestWarnings *warnings);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (AgenTestWarnings, agen_test_warnings_free)
+
 G_END_DECLS
