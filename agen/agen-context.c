@@ -64,7 +64,9 @@ typedef struct
   guint         generation;
 } ContextCache;
 
-static __thread ContextCache thread_cache;
+/* initial-exec: one load off the thread pointer instead of a
+ * __tls_get_addr() call per lookup (this is on every operation's path). */
+static __thread __attribute__ ((tls_model ("initial-exec"))) ContextCache thread_cache;
 
 /* A per-thread address, as a cheap identity of the calling thread. */
 static inline gpointer
@@ -278,11 +280,16 @@ agen_context_is_current_thread (AgenContext *self)
   /* Never iterated yet: the context is this thread's if this thread has
    * it as its thread-default, except the global default context, which
    * every thread without a context of its own sees as its thread-default
-   * and which belongs to the main thread. */
+   * and which belongs to the main thread. Remember the answer: the thread
+   * that iterates it will correct it in prepare() if need be. */
   if (self != agen_context_get_thread_default ())
     return FALSE;
 
-  return self->context != g_main_context_default () || is_main_thread ();
+  if (self->context == g_main_context_default () && !is_main_thread ())
+    return FALSE;
+
+  g_atomic_pointer_compare_and_exchange (&self->iter_thread, NULL, current_thread_id ());
+  return TRUE;
 }
 
 GMainContext *

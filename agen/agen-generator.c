@@ -293,7 +293,7 @@ static void
 agen_generator_resume_fiber (AgenGenerator *self)
 {
   GMainContext *owner = agen_context_get_main_context (self->owner);
-  GMainContext *thread_default = g_main_context_get_thread_default ();
+  AgenFiber *current = agen_fiber_get_current ();
   gboolean push;
   AgenOp *completed;
 
@@ -302,8 +302,20 @@ agen_generator_resume_fiber (AgenGenerator *self)
                                   self->stack_size, self->name);
 
   /* GIO operations the body starts deliver their callbacks to the
-   * thread-default context: make that the owner for the body's run. */
-  push = owner != (thread_default ? thread_default : g_main_context_default ());
+   * thread-default context: make that the owner for the body's run. A
+   * body resumed from the body of a generator with the same owner has it
+   * already (the common yield_from case, checked without a lookup). */
+  if (current != NULL &&
+      ((AgenGenerator *) agen_fiber_get_data (current))->owner == self->owner)
+    {
+      push = FALSE;
+    }
+  else
+    {
+      GMainContext *thread_default = g_main_context_get_thread_default ();
+
+      push = owner != (thread_default ? thread_default : g_main_context_default ());
+    }
   if (push)
     g_main_context_push_thread_default (owner);
   agen_fiber_resume (self->fiber);
@@ -1082,8 +1094,7 @@ agen_generator_get_return_value (AgenGenerator *self,
   if (agen_generator_get_state (self) == AGEN_GENERATOR_STATE_CLOSED &&
       self->returned && G_IS_VALUE (&self->return_value))
     {
-      g_value_init (value, G_VALUE_TYPE (&self->return_value));
-      g_value_copy (&self->return_value, value);
+      agen_value_copy_into (&self->return_value, value);
       return TRUE;
     }
 
@@ -1496,8 +1507,8 @@ agen_generator_yield_take (AgenGenerator  *self,
     {
       /* The body ignored the exit request: the value is discarded, the
        * close fails, and the generator stays usable at this yield. */
-      if (value != NULL && G_IS_VALUE (value))
-        g_value_unset (value);
+      if (value != NULL)
+        agen_value_clear (value);
       self->ignored_exit = TRUE;
       agen_op_set_error (op, AGEN_ERROR, AGEN_ERROR_IGNORED_EXIT,
                          _("Generator “%s” yielded instead of closing"),
@@ -1520,10 +1531,7 @@ agen_generator_yield_take (AgenGenerator  *self,
     {
     case AGEN_OP_SEND:
       if (sent != NULL)
-        {
-          g_value_init (sent, G_VALUE_TYPE (&op->in_value));
-          g_value_copy (&op->in_value, sent);
-        }
+        agen_value_copy_into (&op->in_value, sent);
       return TRUE;
 
     case AGEN_OP_THROW:
@@ -1586,10 +1594,7 @@ agen_generator_yield (AgenGenerator  *self,
     }
 
   if (value != NULL)
-    {
-      g_value_init (&copy, G_VALUE_TYPE (value));
-      g_value_copy (value, &copy);
-    }
+    agen_value_copy_into (value, &copy);
 
   return agen_generator_yield_take (self, value != NULL ? &copy : NULL, sent, error);
 }
@@ -1648,8 +1653,7 @@ agen_generator_yield_from (AgenGenerator  *self,
                                              kind == AGEN_OP_SEND ? &send_value : NULL,
                                              throw_error, cancellable,
                                              &item, &inner_error);
-      if (G_IS_VALUE (&send_value))
-        g_value_unset (&send_value);
+      agen_value_clear (&send_value);
       g_clear_error (&throw_error);
 
       if (!yielded)

@@ -61,6 +61,14 @@ gboolean  agen_value_is_none   (const GValue  *value);
 /* Initialises value (unset on entry) to None. */
 void      agen_value_init_none (GValue        *value);
 
+/* Initialises dest (unset on entry) to a copy of src; cheap for plain-data
+ * types (numbers, pointers, enums, flags). */
+void      agen_value_copy_into (const GValue  *src,
+                                GValue        *dest);
+
+/* Unsets value if it is set; cheap for plain-data types. */
+void      agen_value_clear     (GValue        *value);
+
 /* send with None becomes next. in_value/in_error are copied. */
 void      agen_op_init         (AgenOp             *op,
                                 AgenOpKind          kind,
