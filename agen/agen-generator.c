@@ -558,9 +558,16 @@ agen_generator_run_blocking (AgenGenerator  *self,
                              GValue         *value,
                              GError        **error)
 {
-  BlockingOp blocking = { 0 };
+  BlockingOp blocking;
   AgenFiber *fiber = agen_fiber_get_current ();
   gboolean ret;
+
+  /* Field by field: zeroing the whole struct (mutex and cond included)
+   * shows on the per-item path; agen_op_init() clears the op. */
+  blocking.done = FALSE;
+  blocking.waiter = NULL;
+  blocking.waiting = FALSE;
+  blocking.cross_thread = FALSE;
 
   agen_op_init (&blocking.op, kind, in_value, in_error, cancellable,
                 blocking_op_complete);
@@ -1583,7 +1590,8 @@ agen_generator_yield (AgenGenerator  *self,
   GValue copy = G_VALUE_INIT;
 
   g_return_val_if_fail (AGEN_IS_GENERATOR (self), FALSE);
-  g_return_val_if_fail (value == NULL || G_IS_VALUE (value), FALSE);
+  /* Not G_IS_VALUE(): that is a type-system lookup per item. */
+  g_return_val_if_fail (value == NULL || G_VALUE_TYPE (value) != G_TYPE_INVALID, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
   if (!agen_generator_in_own_body (self))

@@ -119,8 +119,10 @@ agen_op_clear (AgenOp *op)
   g_clear_object (&op->cancellable);
   agen_value_clear (&op->in_value);
   agen_value_clear (&op->out_value);
-  g_clear_error (&op->in_error);
-  g_clear_error (&op->out_error);
+  if (op->in_error != NULL)
+    g_clear_error (&op->in_error);
+  if (op->out_error != NULL)
+    g_clear_error (&op->out_error);
 }
 
 void
@@ -130,7 +132,7 @@ agen_op_set_yielded (AgenOp *op,
   g_assert (op->outcome == AGEN_OP_PENDING);
 
   op->outcome = AGEN_OP_YIELDED;
-  if (value != NULL && G_IS_VALUE (value))
+  if (value != NULL && G_VALUE_TYPE (value) != G_TYPE_INVALID)
     {
       /* A GValue is plain data: moving it is a copy of the struct. */
       op->out_value = *value;
@@ -186,7 +188,7 @@ agen_op_propagate (AgenOp  *op,
     {
       if (value != NULL)
         {
-          if (G_IS_VALUE (&op->out_value))
+          if (G_VALUE_TYPE (&op->out_value) != G_TYPE_INVALID)
             {
               *value = op->out_value;
               memset (&op->out_value, 0, sizeof op->out_value);
