@@ -110,6 +110,10 @@ struct _AgenGenerator
 
   GValue              return_value;
 
+  /* An error the body raised after a batch (next_many) had already taken
+   * values: reported by the next operation instead, once. */
+  GError             *deferred_error;
+
   /* State as last notified, to emit notify::state/running on change. */
   AgenGeneratorState  notified_state;
 
@@ -361,7 +365,11 @@ agen_generator_run_op (AgenGenerator *self,
       return;
 
     case AGEN_GENERATOR_STATE_CLOSED:
-      agen_op_set_finished (op);
+      if (self->deferred_error != NULL && op->kind != AGEN_OP_CLOSE)
+        agen_op_take_error (op, g_steal_pointer (&self->deferred_error));
+      else
+        agen_op_set_finished (op);
+      g_clear_error (&self->deferred_error);
       op->complete (op);
       return;
 
@@ -753,6 +761,7 @@ agen_generator_finalize (GObject *object)
 
   g_clear_object (&self->await_pending);
   g_clear_object (&self->await_current);
+  g_clear_error (&self->deferred_error);
   if (G_IS_VALUE (&self->return_value))
     g_value_unset (&self->return_value);
   g_clear_pointer (&self->hooks, agen_hooks_unref);
@@ -1363,6 +1372,235 @@ agen_generator_close_finish (AgenGenerator  *self,
     }
 
   return agen_op_propagate_close (agen_result_get_op (AGEN_RESULT (result)), error);
+}
+
+/* ------------------------------------------------------------------------
+ * Batches: next_many
+ * ------------------------------------------------------------------------ */
+
+/* One next_many: runs steps one after the other while they complete
+ * within the call that started them, collecting the values, and hands the
+ * batch over when it is full, when the generator ends, or after a step
+ * that had to wait (the values should not wait for more). */
+typedef struct
+{
+  AgenOp          step;
+  AgenGenerator  *self;
+  AgenOp         *op;         /* the batch's own op, in its AgenResult */
+  GArray         *values;     /* of GValue */
+  guint           max;
+  GError         *error;
+  gboolean        stepping;   /* inside agen_generator_start_op() */
+  gboolean        step_done;
+} Batch;
+
+static void batch_finish (Batch *batch);
+
+/* Takes the outcome of the step just done. TRUE to go on. */
+static gboolean
+batch_absorb (Batch *batch)
+{
+  AgenOp *step = &batch->step;
+  gboolean go_on = FALSE;
+
+  switch (step->outcome)
+    {
+    case AGEN_OP_YIELDED:
+      g_array_append_vals (batch->values, &step->out_value, 1);
+      memset (&step->out_value, 0, sizeof step->out_value);
+      go_on = batch->values->len < batch->max;
+      break;
+
+    case AGEN_OP_FAILED:
+      batch->error = g_steal_pointer (&step->out_error);
+      break;
+
+    case AGEN_OP_FINISHED:
+    case AGEN_OP_PENDING:
+    default:
+      break;
+    }
+
+  agen_op_clear (step);
+  return go_on;
+}
+
+static void
+batch_step_complete (AgenOp *op)
+{
+  Batch *batch = (Batch *) op;
+
+  batch->step_done = TRUE;
+  if (batch->stepping)
+    return;   /* the driver loop takes it from here */
+
+  /* The step had to wait: deliver what there is. */
+  batch_absorb (batch);
+  batch_finish (batch);
+}
+
+static void
+batch_run (Batch *batch)
+{
+  for (;;)
+    {
+      agen_op_init (&batch->step, AGEN_OP_NEXT, NULL, NULL,
+                    batch->op->cancellable, batch_step_complete);
+      batch->step_done = FALSE;
+      batch->stepping = TRUE;
+      agen_generator_start_op (batch->self, &batch->step);
+      batch->stepping = FALSE;
+
+      if (!batch->step_done)
+        return;   /* batch_step_complete() finishes it */
+
+      if (!batch_absorb (batch))
+        break;
+    }
+
+  batch_finish (batch);
+}
+
+static void
+batch_finish (Batch *batch)
+{
+  AgenGenerator *self = batch->self;
+  AgenOp *op = batch->op;
+
+  if (batch->values->len > 0)
+    {
+      GValue value = G_VALUE_INIT;
+
+      /* Values are never dropped: an error the body raised after some
+       * came out is reported by the next operation. An error that changed
+       * nothing (a busy generator, a cancellable cancelled before the
+       * step) is dropped; the next call meets it again. */
+      if (batch->error != NULL)
+        {
+          if (agen_generator_get_state (self) == AGEN_GENERATOR_STATE_CLOSED)
+            {
+              g_clear_error (&self->deferred_error);
+              self->deferred_error = g_steal_pointer (&batch->error);
+            }
+          g_clear_error (&batch->error);
+        }
+
+      g_value_init (&value, G_TYPE_ARRAY);
+      g_value_take_boxed (&value, g_steal_pointer (&batch->values));
+      agen_op_set_yielded (op, &value);
+    }
+  else if (batch->error != NULL)
+    {
+      agen_op_take_error (op, g_steal_pointer (&batch->error));
+    }
+  else
+    {
+      agen_op_set_finished (op);
+    }
+
+  g_clear_pointer (&batch->values, g_array_unref);
+  g_free (batch);
+
+  op->complete (op);
+}
+
+static void
+clear_value (gpointer data)
+{
+  agen_value_clear (data);
+}
+
+/**
+ * agen_generator_next_many_async:
+ * @self: a generator
+ * @max_items: the most values to deliver at once, at least 1
+ * @cancellable: (nullable): a cancellable, the step cancellable of every
+ *   step of the batch
+ * @callback: (scope async) (closure user_data): called with the batch
+ * @user_data: data for @callback
+ *
+ * Like [method@Generator.next_async], but runs the body for up to
+ * @max_items values and delivers them in one callback: one main-loop pass
+ * for the lot instead of one per value.
+ *
+ * Steps run one after the other for as long as each completes without
+ * waiting; the batch is delivered when it is full, when the body finishes,
+ * or right after a step that had to wait (for I/O, say), so values never
+ * wait for more to come. Values are never lost: if the body raises after
+ * some values of a batch, the batch is delivered and the error comes with
+ * the next operation.
+ */
+void
+agen_generator_next_many_async (AgenGenerator       *self,
+                                guint                max_items,
+                                GCancellable        *cancellable,
+                                GAsyncReadyCallback  callback,
+                                gpointer             user_data)
+{
+  AgenResult *result;
+  AgenOp *op;
+  Batch *batch;
+
+  g_return_if_fail (AGEN_IS_GENERATOR (self));
+  g_return_if_fail (max_items > 0);
+  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
+
+  result = agen_result_new (self, agen_generator_next_many_async, callback, user_data);
+  op = agen_result_get_op (result);
+  agen_op_init (op, AGEN_OP_NEXT, NULL, NULL, cancellable, agen_result_complete_op);
+
+  if (cancellable != NULL && g_cancellable_is_cancelled (cancellable))
+    {
+      agen_op_set_error (op, G_IO_ERROR, G_IO_ERROR_CANCELLED,
+                         _("Operation was cancelled"));
+      op->complete (op);
+      return;
+    }
+
+  batch = g_new0 (Batch, 1);
+  batch->self = self;
+  batch->op = op;
+  batch->max = max_items;
+  batch->values = g_array_sized_new (FALSE, TRUE, sizeof (GValue), MIN (max_items, 256));
+  g_array_set_clear_func (batch->values, clear_value);
+
+  batch_run (batch);
+}
+
+/**
+ * agen_generator_next_many_finish:
+ * @self: a generator
+ * @result: the result passed to the callback
+ * @values: (out) (optional) (nullable) (transfer full) (element-type GValue):
+ *   return location for the values, in order; %NULL when none
+ * @error: return location for an error
+ *
+ * Finishes [method@Generator.next_many_async].
+ *
+ * Returns: %TRUE with at least one value; %FALSE without an error when the
+ *   generator has finished; %FALSE with @error set when the body raised
+ *   (before any value of this batch) or the operation was not allowed
+ */
+gboolean
+agen_generator_next_many_finish (AgenGenerator  *self,
+                                 GAsyncResult   *result,
+                                 GArray        **values,
+                                 GError        **error)
+{
+  GValue value = G_VALUE_INIT;
+  gboolean ok;
+
+  g_return_val_if_fail (AGEN_IS_GENERATOR (self), FALSE);
+
+  if (values != NULL)
+    *values = NULL;
+
+  ok = agen_generator_finish_op (self, result, agen_generator_next_many_async, &value, error);
+  if (ok && values != NULL)
+    *values = g_value_dup_boxed (&value);
+  g_value_unset (&value);
+
+  return ok;
 }
 
 /* ------------------------------------------------------------------------

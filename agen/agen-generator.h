@@ -139,6 +139,18 @@ gboolean            agen_generator_close_finish     (AgenGenerator      *self,
                                                      GError            **error);
 
 AGEN_AVAILABLE_IN_ALL
+void                agen_generator_next_many_async  (AgenGenerator      *self,
+                                                     guint               max_items,
+                                                     GCancellable       *cancellable,
+                                                     GAsyncReadyCallback callback,
+                                                     gpointer            user_data);
+AGEN_AVAILABLE_IN_ALL
+gboolean            agen_generator_next_many_finish (AgenGenerator      *self,
+                                                     GAsyncResult       *result,
+                                                     GArray            **values,
+                                                     GError            **error);
+
+AGEN_AVAILABLE_IN_ALL
 gboolean            agen_generator_next             (AgenGenerator      *self,
                                                      GCancellable       *cancellable,
                                                      GValue             *value,
