@@ -1727,6 +1727,17 @@ agen_generator_close (AgenGenerator  *self,
  * Body side
  * ------------------------------------------------------------------------ */
 
+static const char *
+exit_message (void)
+{
+  static gsize message;
+
+  if (g_once_init_enter (&message))
+    g_once_init_leave (&message, (gsize) _("The generator is being closed"));
+
+  return (const char *) message;
+}
+
 static gboolean
 wrong_context (AgenGenerator  *self,
                const char     *what,
@@ -1788,9 +1799,9 @@ agen_generator_yield_take (AgenGenerator  *self,
     case AGEN_OP_CLOSE:
       if (sent != NULL)
         agen_value_init_none (sent);
-      g_set_error (error, AGEN_ERROR, AGEN_ERROR_EXIT,
-                   _("Generator “%s” is being closed"),
-                   agen_generator_display_name (self));
+      /* Every close of a suspended generator makes one: a fixed message,
+       * translated once, keeps gettext and printf off that path. */
+      g_set_error_literal (error, AGEN_ERROR, AGEN_ERROR_EXIT, exit_message ());
       return FALSE;
 
     case AGEN_OP_NEXT:
