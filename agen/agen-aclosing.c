@@ -195,16 +195,10 @@ agen_aclosing_dispose (GObject *object)
    * like the default finalizer. Not after IGNORED_EXIT, which would only
    * come back. */
   if (self->generator != NULL)
-    {
-      AgenGeneratorState state = agen_generator_get_state (self->generator);
-
-      if ((self->phase == PHASE_ENTERED &&
-           state != AGEN_GENERATOR_STATE_CLOSED) ||
-          (self->phase == PHASE_EXITED &&
-           state == AGEN_GENERATOR_STATE_SUSPENDED &&
-           !self->ignored_exit))
-        agen_generator_close_abandoned (self->generator);
-    }
+    agen_generator_close_if_owed (self->generator,
+                                  self->phase == PHASE_ENTERED,
+                                  self->phase == PHASE_EXITED,
+                                  self->ignored_exit);
 
   g_clear_object (&self->generator);
 

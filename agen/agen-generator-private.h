@@ -18,4 +18,15 @@ G_BEGIN_DECLS
  * close completes. Any thread. */
 void agen_generator_close_abandoned (AgenGenerator *generator);
 
+/* For the helpers that owe their generator a close (AgenAclosing,
+ * AgenContextManager), when they are dropped: closes it as above if the
+ * exit never ran (exit_pending) and it is not closed, or if the exit ran
+ * without effect (a cancellable cancelled before it started, a busy
+ * generator) and it is still suspended; never after IGNORED_EXIT, which
+ * would only come back. */
+void agen_generator_close_if_owed (AgenGenerator *generator,
+                                   gboolean       exit_pending,
+                                   gboolean       exit_ran,
+                                   gboolean       ignored_exit);
+
 G_END_DECLS

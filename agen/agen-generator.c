@@ -701,6 +701,22 @@ agen_generator_schedule_abandoned_close (AgenGenerator *self)
   agen_context_invoke (self->owner, abandoned_close_run, self);
 }
 
+void
+agen_generator_close_if_owed (AgenGenerator *self,
+                              gboolean       exit_pending,
+                              gboolean       exit_ran,
+                              gboolean       ignored_exit)
+{
+  AgenGeneratorState state;
+
+  g_return_if_fail (AGEN_IS_GENERATOR (self));
+
+  state = agen_generator_get_state (self);
+  if ((exit_pending && state != AGEN_GENERATOR_STATE_CLOSED) ||
+      (exit_ran && state == AGEN_GENERATOR_STATE_SUSPENDED && !ignored_exit))
+    agen_generator_close_abandoned (self);
+}
+
 static void
 run_finalizer_hook (gpointer data)
 {
