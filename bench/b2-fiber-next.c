@@ -1,0 +1,198 @@
+/* b2-fiber-next.c — B2, inside a fiber: the blocking agen_generator_next()
+ * called from another generator's body, no main-loop pass per item
+ *
+ * Copyright 2026 The agen authors
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include <agen.h>
+
+#include "bench-util.h"
+
+/* The inner generator of every agen variant: 0, 1, 2, … until closed. */
+static gboolean
+int_body (AgenGenerator  *self,
+          gpointer        user_data,
+          GError        **error)
+{
+  for (gint i = 0; ; i++)
+    {
+      g_auto(GValue) value = G_VALUE_INIT;
+
+      g_value_init (&value, G_TYPE_INT);
+      g_value_set_int (&value, i);
+      if (!agen_generator_yield (self, &value, NULL, error))
+        return FALSE;
+    }
+}
+
+typedef struct
+{
+  AgenGenerator *inner;
+  guint64        count;
+  guint64        sum;
+  gint64         elapsed;
+} Pull;
+
+/* Pulls pull->count items from pull->inner with the blocking next and
+ * times it. Runs on whatever stack calls it. */
+static gboolean
+pull_items (Pull    *pull,
+            GError **error)
+{
+  gint64 start = bench_now_ns ();
+
+  for (guint64 i = 0; i < pull->count; i++)
+    {
+      g_auto(GValue) value = G_VALUE_INIT;
+
+      if (!agen_generator_next (pull->inner, NULL, &value, error))
+        return FALSE;
+      pull->sum += g_value_get_int (&value);
+    }
+
+  pull->elapsed = bench_now_ns () - start;
+
+  return TRUE;
+}
+
+static gint64
+pull_check (Pull          *pull,
+            const GError  *error,
+            const char    *name)
+{
+  guint64 expected = pull->count * (pull->count - 1) / 2;
+  g_autoptr(GError) close_error = NULL;
+
+  if (!agen_generator_close (pull->inner, NULL, &close_error))
+    error = close_error;
+  g_clear_object (&pull->inner);
+
+  if (error != NULL || pull->sum != expected || pull->elapsed < 0)
+    {
+      g_printerr ("%s: %s (sum %" G_GUINT64_FORMAT ", expected %" G_GUINT64_FORMAT ")\n",
+                  name, error ? error->message : "wrong items", pull->sum, expected);
+      return -1;
+    }
+
+  return pull->elapsed;
+}
+
+/* agen-fiber: the consumer is another generator's body ---------------------- */
+
+static gboolean
+consumer_body (AgenGenerator  *self,
+               gpointer        user_data,
+               GError        **error)
+{
+  return pull_items (user_data, error);
+}
+
+static gint64
+run_agen_fiber (guint64  iterations,
+                gpointer user_data)
+{
+  Pull pull = { NULL, iterations, 0, -1 };
+  g_autoptr(AgenGenerator) consumer = NULL;
+  g_autoptr(GError) error = NULL;
+
+  pull.inner = agen_generator_new (int_body, NULL, NULL);
+  consumer = agen_generator_new (consumer_body, &pull, NULL);
+
+  /* The consumer's body runs to its end inside this one call, and times
+   * itself: the call's own cost is not part of the figure. */
+  if (agen_generator_next (consumer, NULL, NULL, &error))
+    g_set_error_literal (&error, G_IO_ERROR, G_IO_ERROR_FAILED, "the consumer yielded");
+
+  return pull_check (&pull, error, "agen-fiber");
+}
+
+/* agen-thread: the same loop on the thread's own stack ---------------------- */
+
+static gint64
+run_agen_thread (guint64  iterations,
+                 gpointer user_data)
+{
+  Pull pull = { NULL, iterations, 0, -1 };
+  g_autoptr(GError) error = NULL;
+
+  pull.inner = agen_generator_new (int_body, NULL, NULL);
+  pull_items (&pull, &error);
+
+  return pull_check (&pull, error, "agen-thread");
+}
+
+/* c-iterator: no suspension at all ------------------------------------------ */
+
+/* A plain C iterator with the same interface shape (fill a GValue, say
+ * whether there was one), called through a pointer so that it cannot be
+ * inlined into the loop: the cost of the call and the GValue traffic that
+ * any design pays, with nothing else. */
+typedef struct
+{
+  gint next;
+} CIterator;
+
+typedef gboolean (*CIteratorNext) (CIterator *self, GValue *value);
+
+static gboolean
+c_iterator_next (CIterator *self,
+                 GValue    *value)
+{
+  g_value_init (value, G_TYPE_INT);
+  g_value_set_int (value, self->next++);
+
+  return TRUE;
+}
+
+static volatile CIteratorNext c_iterator_next_func = c_iterator_next;
+
+static gint64
+run_c_iterator (guint64  iterations,
+                gpointer user_data)
+{
+  CIterator iter = { 0 };
+  CIteratorNext next = c_iterator_next_func;
+  guint64 sum = 0;
+  gint64 start, elapsed;
+
+  start = bench_now_ns ();
+  for (guint64 i = 0; i < iterations; i++)
+    {
+      g_auto(GValue) value = G_VALUE_INIT;
+
+      if (!next (&iter, &value))
+        return -1;
+      sum += g_value_get_int (&value);
+    }
+  elapsed = bench_now_ns () - start;
+
+  if (sum != iterations * (iterations - 1) / 2)
+    return -1;
+
+  return elapsed;
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  BenchOptions options;
+  const BenchVariant variants[] = {
+    { "c-iterator", "reference: a plain C next() through a function pointer, same GValue traffic",
+      run_c_iterator, NULL },
+    { "agen-fiber", "agen_generator_next() from another generator's body (the B2 case)",
+      run_agen_fiber, NULL },
+    { "agen-thread", "agen_generator_next() from a plain loop on the thread's stack",
+      run_agen_thread, NULL },
+  };
+
+  bench_parse_options (&options,
+                       "B2: blocking agen_generator_next() from inside a fiber, no main-loop "
+                       "pass per item. Target (issue 4): <= 30 ns per item.",
+                       NULL, 1000000, 10000000, &argc, &argv);
+
+  return bench_run_variants ("B2 blocking next from a fiber (ns per item)",
+                             variants, G_N_ELEMENTS (variants), 0, &options);
+}

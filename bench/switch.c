@@ -1,0 +1,119 @@
+/* switch.c — the floor under B2: a bare fiber resume + suspend round trip
+ * (agen's private fiber layer, no generator, no GValue), against glibc's
+ * swapcontext() doing the same
+ *
+ * Copyright 2026 The agen authors
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include <ucontext.h>
+
+#include "agen-fiber-private.h"
+#include "bench-util.h"
+
+/* agen fibers ------------------------------------------------------------- */
+
+typedef struct
+{
+  gboolean stop;
+  guint64  rounds;
+} Bouncer;
+
+static void
+bounce (gpointer data)
+{
+  Bouncer *bouncer = data;
+
+  while (!bouncer->stop)
+    {
+      bouncer->rounds++;
+      agen_fiber_suspend ();
+    }
+}
+
+static gint64
+run_agen_fiber (guint64  iterations,
+                gpointer user_data)
+{
+  Bouncer bouncer = { FALSE, 0 };
+  AgenFiber *fiber = agen_fiber_new (bounce, &bouncer, 0, "bench");
+  gint64 start, elapsed;
+
+  start = bench_now_ns ();
+  for (guint64 i = 0; i < iterations; i++)
+    agen_fiber_resume (fiber);
+  elapsed = bench_now_ns () - start;
+
+  bouncer.stop = TRUE;
+  agen_fiber_resume (fiber);
+  if (!agen_fiber_is_finished (fiber) || bouncer.rounds != iterations)
+    return -1;
+  agen_fiber_free (fiber);
+
+  return elapsed;
+}
+
+/* glibc ucontext ---------------------------------------------------------- */
+
+static ucontext_t uc_main;
+static ucontext_t uc_fiber;
+static Bouncer uc_bouncer;
+
+static void
+uc_bounce (void)
+{
+  while (!uc_bouncer.stop)
+    {
+      uc_bouncer.rounds++;
+      swapcontext (&uc_fiber, &uc_main);
+    }
+}
+
+static gint64
+run_ucontext (guint64  iterations,
+              gpointer user_data)
+{
+  gsize stack_size = 64 * 1024;
+  g_autofree guint8 *stack = g_malloc (stack_size);
+  gint64 start, elapsed;
+
+  uc_bouncer.stop = FALSE;
+  uc_bouncer.rounds = 0;
+  getcontext (&uc_fiber);
+  uc_fiber.uc_stack.ss_sp = stack;
+  uc_fiber.uc_stack.ss_size = stack_size;
+  uc_fiber.uc_link = &uc_main;
+  makecontext (&uc_fiber, uc_bounce, 0);
+
+  start = bench_now_ns ();
+  for (guint64 i = 0; i < iterations; i++)
+    swapcontext (&uc_main, &uc_fiber);
+  elapsed = bench_now_ns () - start;
+
+  /* Let uc_bounce() return through uc_link, so the stack is free to go. */
+  uc_bouncer.stop = TRUE;
+  swapcontext (&uc_main, &uc_fiber);
+
+  return uc_bouncer.rounds == iterations ? elapsed : -1;
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  BenchOptions options;
+  const BenchVariant variants[] = {
+    { "agen-fiber", "agen_fiber_resume() + agen_fiber_suspend() (private API, asm switch)",
+      run_agen_fiber, NULL },
+    { "ucontext", "reference: glibc swapcontext() there and back (a sigprocmask each way)",
+      run_ucontext, NULL },
+  };
+
+  bench_parse_options (&options,
+                       "The raw stack switch under B2: ns per resume + suspend round trip.",
+                       NULL, 500000, 5000000, &argc, &argv);
+
+  return bench_run_variants ("Fiber switch round trip (ns per resume + suspend)",
+                             variants, G_N_ELEMENTS (variants), 0, &options);
+}
