@@ -1767,13 +1767,55 @@ wrong_context (AgenGenerator  *self,
 
 /* The yield itself. value is moved (NULL = None). On return, *sent (if
  * given) is initialised. */
+/* A yield inside a batch that still has room after this value, while the
+ * batch's driver waits for the step within its own call: the value goes
+ * straight into the batch and the body goes on, as if the driver had taken
+ * it and resumed the body with a next, which is all it would do. Two
+ * switches and an op set-up fewer per value. */
+static gboolean
+agen_generator_yield_into_batch (AgenGenerator *self,
+                                 GValue        *value)
+{
+  Batch *batch;
+  GValue item;
+
+  if (self->op->complete != batch_step_complete)
+    return FALSE;
+
+  batch = (Batch *) self->op;
+  if (!batch->stepping || batch->values->len + 1 >= batch->max)
+    return FALSE;
+
+  if (value != NULL && G_VALUE_TYPE (value) != G_TYPE_INVALID)
+    {
+      item = *value;
+      memset (value, 0, sizeof *value);
+    }
+  else
+    {
+      agen_value_init_none (&item);
+    }
+  g_array_append_vals (batch->values, &item, 1);
+
+  return TRUE;
+}
+
 static gboolean
 agen_generator_yield_take (AgenGenerator  *self,
                            GValue         *value,
                            GValue         *sent,
                            GError        **error)
 {
-  AgenOp *op = g_steal_pointer (&self->op);
+  AgenOp *op;
+
+  if (agen_generator_yield_into_batch (self, value))
+    {
+      if (sent != NULL)
+        agen_value_init_none (sent);
+      return TRUE;
+    }
+
+  op = g_steal_pointer (&self->op);
 
   if (op->kind == AGEN_OP_CLOSE)
     {
