@@ -85,17 +85,30 @@ struct _AgenHooks
 AgenHooks    *agen_hooks_ref                  (AgenHooks        *hooks);
 void          agen_hooks_unref                (AgenHooks        *hooks);
 
+/* A tracked generator's place in its context's list: embedded in the
+ * generator, so tracking costs no allocation and no lookup. */
+typedef struct _AgenTrackLink AgenTrackLink;
+
+struct _AgenTrackLink
+{
+  AgenTrackLink *prev;
+  AgenTrackLink *next;
+  gpointer       generator;   /* NULL while not tracked */
+};
+
 /* The generator side of SEMANTICS.md (d), first op: starts tracking
- * generator (a weak pointer: never keeps it alive) and returns the hooks
- * current now (a new reference, or NULL for the built-in behaviour).
- * Warns if the context has been shut down. Any thread. */
+ * generator through link (a weak pointer: never keeps it alive) and
+ * returns the hooks current now (a new reference, or NULL for the
+ * built-in behaviour). Warns if the context has been shut down. Any
+ * thread. */
 AgenHooks    *agen_context_track              (AgenContext      *self,
+                                               AgenTrackLink    *link,
                                                gpointer          generator,
                                                const char       *name);
 
-/* Stops tracking generator; call from its dispose. Any thread. */
+/* Stops tracking; call from the generator's dispose. Any thread. */
 void          agen_context_untrack            (AgenContext      *self,
-                                               gpointer          generator);
+                                               AgenTrackLink    *link);
 
 /* Counts closes the default finalizer has scheduled and not completed,
  * which shutdown waits for. Any thread. */

@@ -42,7 +42,7 @@ struct _AgenContext
    * GObject runs before the last reference goes, so a reference taken
    * under the lock is always safe. */
   AgenHooks        *hooks;
-  GHashTable       *tracked;
+  AgenTrackLink    *tracked;       /* a list through the generators */
   guint             pending_closes;
   GSList           *close_waiters;   /* ShutdownData waiting for pending_closes == 0 */
   gboolean          shut_down;
@@ -177,7 +177,6 @@ agen_context_finalize (GSource *source)
                "that work will never run");
 
   g_clear_pointer (&self->hooks, agen_hooks_unref);
-  g_clear_pointer (&self->tracked, g_hash_table_unref);
   g_mutex_clear (&self->lock);
 }
 
@@ -445,17 +444,21 @@ agen_set_generator_hooks (GMainContext   *context,
 }
 
 AgenHooks *
-agen_context_track (AgenContext *self,
-                    gpointer     generator,
-                    const char  *name)
+agen_context_track (AgenContext   *self,
+                    AgenTrackLink *link,
+                    gpointer       generator,
+                    const char    *name)
 {
   AgenHooks *hooks;
   gboolean shut_down;
 
   context_lock (self);
-  if (self->tracked == NULL)
-    self->tracked = g_hash_table_new (NULL, NULL);
-  g_hash_table_add (self->tracked, generator);
+  link->generator = generator;
+  link->prev = NULL;
+  link->next = self->tracked;
+  if (self->tracked != NULL)
+    self->tracked->prev = link;
+  self->tracked = link;
   hooks = self->hooks ? agen_hooks_ref (self->hooks) : NULL;
   shut_down = self->shut_down;
   context_unlock (self);
@@ -469,12 +472,21 @@ agen_context_track (AgenContext *self,
 }
 
 void
-agen_context_untrack (AgenContext *self,
-                      gpointer     generator)
+agen_context_untrack (AgenContext   *self,
+                      AgenTrackLink *link)
 {
   context_lock (self);
-  if (self->tracked != NULL)
-    g_hash_table_remove (self->tracked, generator);
+  if (link->generator != NULL)
+    {
+      if (link->prev != NULL)
+        link->prev->next = link->next;
+      else
+        self->tracked = link->next;
+      if (link->next != NULL)
+        link->next->prev = link->prev;
+      link->prev = link->next = NULL;
+      link->generator = NULL;
+    }
   context_unlock (self);
 }
 
@@ -604,8 +616,6 @@ agen_shutdown_generators_async (GMainContext        *context,
   g_autoptr(GTask) task = NULL;
   g_autoptr(GPtrArray) generators = NULL;
   ShutdownData *shutdown;
-  GHashTableIter iter;
-  gpointer key;
 
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
 
@@ -626,18 +636,18 @@ agen_shutdown_generators_async (GMainContext        *context,
 
   context_lock (self);
   self->shut_down = TRUE;
-  if (self->tracked != NULL)
+  while (self->tracked != NULL)
     {
-      g_hash_table_iter_init (&iter, self->tracked);
-      while (g_hash_table_iter_next (&iter, &key, NULL))
-        {
-          AgenGeneratorState state = agen_generator_get_state (key);
+      AgenTrackLink *link = self->tracked;
+      AgenGeneratorState state = agen_generator_get_state (link->generator);
 
-          if (state != AGEN_GENERATOR_STATE_CREATED &&
-              state != AGEN_GENERATOR_STATE_CLOSED)
-            g_ptr_array_add (generators, g_object_ref (key));
-        }
-      g_hash_table_remove_all (self->tracked);
+      if (state != AGEN_GENERATOR_STATE_CREATED &&
+          state != AGEN_GENERATOR_STATE_CLOSED)
+        g_ptr_array_add (generators, g_object_ref (link->generator));
+
+      self->tracked = link->next;
+      link->prev = link->next = NULL;
+      link->generator = NULL;
     }
   if (self->pending_closes > 0)
     self->close_waiters = g_slist_prepend (self->close_waiters, shutdown);

@@ -92,6 +92,7 @@ struct _AgenGenerator
   /* Set once, by the first operation; then only read. */
   AgenContext        *owner;
   AgenHooks          *hooks;       /* captured at the first op, or NULL */
+  AgenTrackLink       track_link;  /* in the owner's list of live generators */
 
   /* Everything below is only touched on the owner's thread. */
   AgenGeneratorState  state;
@@ -455,7 +456,7 @@ agen_generator_first_op (AgenGenerator *self)
     return;
 
   agen_context_ref (context);
-  self->hooks = agen_context_track (context, self, self->name);
+  self->hooks = agen_context_track (context, &self->track_link, self, self->name);
 
   first_iter = self->hooks ? self->hooks->first_iter : NULL;
   if (first_iter != NULL)
@@ -741,7 +742,7 @@ agen_generator_dispose (GObject *object)
   AgenGenerator *self = AGEN_GENERATOR (object);
 
   if (self->owner != NULL)
-    agen_context_untrack (self->owner, self);
+    agen_context_untrack (self->owner, &self->track_link);
 
   /* Dropped while paused at a yield: revive once and hand it to the
    * finalizer hook, or close it on the owner context so that the body's
@@ -982,9 +983,11 @@ agen_generator_new_full (AgenGeneratorFunc  func,
 
   g_return_val_if_fail (func != NULL, NULL);
 
-  self = g_object_new (AGEN_TYPE_GENERATOR,
-                       "stack-size", (guint64) stack_size,
-                       NULL);
+  /* The property by name costs a lookup and a GValue; the construct-only
+   * default already gave the default size. */
+  self = g_object_new (AGEN_TYPE_GENERATOR, NULL);
+  if (stack_size != 0)
+    self->stack_size = stack_size;
   self->func = func;
   self->user_data = user_data;
   self->user_data_destroy = user_data_destroy;
