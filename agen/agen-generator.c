@@ -1406,7 +1406,9 @@ typedef struct
   AgenOp          step;
   AgenGenerator  *self;
   AgenOp         *op;         /* the batch's own op, in its AgenResult */
-  GArray         *values;     /* of GValue */
+  GValue         *items;      /* the values so far; a GArray only at the end */
+  guint           n_items;
+  guint           capacity;
   guint           max;
   GError         *error;
   gboolean        stepping;   /* inside agen_generator_start_op() */
@@ -1414,6 +1416,29 @@ typedef struct
 } Batch;
 
 static void batch_finish (Batch *batch);
+
+static void
+clear_value (gpointer data)
+{
+  agen_value_clear (data);
+}
+
+/* value is moved. A plain array, grown by doubling: appending is on the
+ * per-value path of a batch, where g_array_append_vals() cost as much as
+ * the rest of a yield. */
+static inline void
+batch_append (Batch  *batch,
+              GValue *value)
+{
+  if (G_UNLIKELY (batch->n_items == batch->capacity))
+    {
+      batch->capacity = MIN (MAX (batch->capacity * 2, 16), batch->max);
+      batch->items = g_renew (GValue, batch->items, batch->capacity);
+    }
+
+  batch->items[batch->n_items++] = *value;
+  memset (value, 0, sizeof *value);
+}
 
 /* Takes the outcome of the step just done. TRUE to go on. */
 static gboolean
@@ -1425,9 +1450,8 @@ batch_absorb (Batch *batch)
   switch (step->outcome)
     {
     case AGEN_OP_YIELDED:
-      g_array_append_vals (batch->values, &step->out_value, 1);
-      memset (&step->out_value, 0, sizeof step->out_value);
-      go_on = batch->values->len < batch->max;
+      batch_append (batch, &step->out_value);
+      go_on = batch->n_items < batch->max;
       break;
 
     case AGEN_OP_FAILED:
@@ -1486,9 +1510,10 @@ batch_finish (Batch *batch)
   AgenGenerator *self = batch->self;
   AgenOp *op = batch->op;
 
-  if (batch->values->len > 0)
+  if (batch->n_items > 0)
     {
       GValue value = G_VALUE_INIT;
+      GArray *values;
 
       /* Values are never dropped: an error the body raised after some
        * came out is reported by the next operation. An error that changed
@@ -1504,8 +1529,13 @@ batch_finish (Batch *batch)
           g_clear_error (&batch->error);
         }
 
+      values = g_array_sized_new (FALSE, FALSE, sizeof (GValue), batch->n_items);
+      g_array_set_clear_func (values, clear_value);
+      g_array_append_vals (values, batch->items, batch->n_items);
+      batch->n_items = 0;
+
       g_value_init (&value, G_TYPE_ARRAY);
-      g_value_take_boxed (&value, g_steal_pointer (&batch->values));
+      g_value_take_boxed (&value, values);
       agen_op_set_yielded (op, &value);
     }
   else if (batch->error != NULL)
@@ -1517,16 +1547,10 @@ batch_finish (Batch *batch)
       agen_op_set_finished (op);
     }
 
-  g_clear_pointer (&batch->values, g_array_unref);
+  g_free (batch->items);
   g_free (batch);
 
   op->complete (op);
-}
-
-static void
-clear_value (gpointer data)
-{
-  agen_value_clear (data);
 }
 
 /**
@@ -1580,8 +1604,6 @@ agen_generator_next_many_async (AgenGenerator       *self,
   batch->self = self;
   batch->op = op;
   batch->max = max_items;
-  batch->values = g_array_sized_new (FALSE, TRUE, sizeof (GValue), MIN (max_items, 256));
-  g_array_set_clear_func (batch->values, clear_value);
 
   batch_run (batch);
 }
@@ -1786,19 +1808,18 @@ agen_generator_yield_into_batch (AgenGenerator *self,
     return FALSE;
 
   batch = (Batch *) self->op;
-  if (!batch->stepping || batch->values->len + 1 >= batch->max)
+  if (!batch->stepping || batch->n_items + 1 >= batch->max)
     return FALSE;
 
   if (value != NULL && G_VALUE_TYPE (value) != G_TYPE_INVALID)
     {
-      item = *value;
-      memset (value, 0, sizeof *value);
+      batch_append (batch, value);
     }
   else
     {
       agen_value_init_none (&item);
+      batch_append (batch, &item);
     }
-  g_array_append_vals (batch->values, &item, 1);
 
   return TRUE;
 }
