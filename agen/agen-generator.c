@@ -516,12 +516,13 @@ typedef struct
   gboolean        cross_thread;
 } BlockingOp;
 
+/* An AgenInvokeFunc: resumes a body that waits (for an await or a
+ * blocking op), queued on its owner context when the wake-up comes from
+ * elsewhere. */
 static void
-waiter_resume (gpointer data)
+resume_fiber_cb (gpointer data)
 {
-  AgenGenerator *waiter = data;
-
-  agen_generator_resume_fiber (waiter);
+  agen_generator_resume_fiber (data);
 }
 
 static void
@@ -554,7 +555,7 @@ blocking_op_complete (AgenOp *op)
       if (!on_fiber_stack () && agen_context_is_current_thread (waiter->owner))
         agen_generator_resume_fiber (waiter);
       else
-        agen_context_invoke (waiter->owner, waiter_resume, waiter);
+        agen_context_invoke (waiter->owner, resume_fiber_cb, waiter);
     }
 }
 
@@ -660,12 +661,20 @@ agen_generator_run_blocking (AgenGenerator  *self,
  * GObject
  * ------------------------------------------------------------------------ */
 
+/* A close nobody waits for: the op and the generator reference it holds
+ * until done. */
+typedef struct
+{
+  AgenOp         op;
+  AgenGenerator *self;
+} AbandonedClose;
+
 static void
 abandoned_close_done (AgenOp *op)
 {
   /* Completed on the owner thread, maybe on a fiber; logging only. */
-  BlockingOp *close_op = (BlockingOp *) op;
-  AgenGenerator *self = close_op->waiter;
+  AbandonedClose *close_op = (AbandonedClose *) op;
+  AgenGenerator *self = close_op->self;
 
   if (op->outcome == AGEN_OP_FAILED)
     g_warning ("Closing abandoned generator '%s' failed: %s",
@@ -681,11 +690,9 @@ static void
 abandoned_close_run (gpointer data)
 {
   AgenGenerator *self = data;
-  BlockingOp *close_op = g_new0 (BlockingOp, 1);
+  AbandonedClose *close_op = g_new0 (AbandonedClose, 1);
 
-  /* The blocking op struct serves only as a container for the op and the
-   * generator reference it releases. */
-  close_op->waiter = self;
+  close_op->self = self;
   agen_op_init (&close_op->op, AGEN_OP_CLOSE, NULL, NULL, NULL,
                 abandoned_close_done);
   agen_generator_run_op (self, &close_op->op);
@@ -2108,14 +2115,6 @@ agen_generator_get_cancellable (AgenGenerator *self)
   return self->op->cancellable;
 }
 
-static void
-await_resume (gpointer data)
-{
-  AgenGenerator *self = data;
-
-  agen_generator_resume_fiber (self);
-}
-
 /**
  * agen_generator_resume_callback:
  * @source: (nullable): the source object of the operation
@@ -2152,7 +2151,7 @@ agen_generator_resume_callback (GObject      *source,
   if (agen_context_is_current_thread (self->owner))
     agen_generator_resume_fiber (self);
   else
-    agen_context_invoke (self->owner, await_resume, self);
+    agen_context_invoke (self->owner, resume_fiber_cb, self);
 }
 
 /**
