@@ -1165,6 +1165,22 @@ agen_generator_start_async (AgenGenerator       *self,
   agen_generator_start_op (self, op);
 }
 
+/* The _finish precondition: result came from this generator's _async call
+ * with this tag. A programmer error otherwise. */
+static gboolean
+agen_generator_check_result (AgenGenerator *self,
+                             GAsyncResult  *result,
+                             gpointer       source_tag)
+{
+  if (agen_result_is_valid (result, self, source_tag))
+    return TRUE;
+
+  g_critical ("The GAsyncResult passed to a _finish function of generator '%s' "
+              "does not come from the matching _async call",
+              agen_generator_display_name (self));
+  return FALSE;
+}
+
 static gboolean
 agen_generator_finish_op (AgenGenerator  *self,
                           GAsyncResult   *result,
@@ -1172,10 +1188,8 @@ agen_generator_finish_op (AgenGenerator  *self,
                           GValue         *value,
                           GError        **error)
 {
-  if (!agen_result_is_valid (result, self, source_tag))
+  if (!agen_generator_check_result (self, result, source_tag))
     {
-      g_critical ("%s: the GAsyncResult does not belong to this generator operation",
-                  G_STRFUNC);
       if (value != NULL)
         agen_value_init_none (value);
       return FALSE;
@@ -1390,12 +1404,8 @@ agen_generator_close_finish (AgenGenerator  *self,
 {
   g_return_val_if_fail (AGEN_IS_GENERATOR (self), FALSE);
 
-  if (!agen_result_is_valid (result, self, agen_generator_close_async))
-    {
-      g_critical ("%s: the GAsyncResult does not belong to this generator operation",
-                  G_STRFUNC);
-      return FALSE;
-    }
+  if (!agen_generator_check_result (self, result, agen_generator_close_async))
+    return FALSE;
 
   return agen_op_propagate_close (agen_result_get_op (AGEN_RESULT (result)), error);
 }
@@ -1599,14 +1609,8 @@ agen_generator_next_many_async (AgenGenerator       *self,
   op = agen_result_get_op (result);
   agen_op_init (op, AGEN_OP_NEXT, NULL, NULL, cancellable, agen_result_complete_op);
 
-  if (cancellable != NULL && g_cancellable_is_cancelled (cancellable))
-    {
-      agen_op_set_error (op, G_IO_ERROR, G_IO_ERROR_CANCELLED,
-                         _("Operation was cancelled"));
-      op->complete (op);
-      return;
-    }
-
+  /* A cancellable already cancelled refuses the first step, which fails
+   * the batch with nothing else done, as for any op. */
   batch = g_new0 (Batch, 1);
   batch->self = self;
   batch->op = op;
