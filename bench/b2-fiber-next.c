@@ -8,25 +8,10 @@
 
 #include <agen.h>
 
+#include "bench-loops.h"
 #include "bench-util.h"
 
 /* The inner generator of every agen variant: 0, 1, 2, … until closed. */
-static gboolean
-int_body (AgenGenerator  *self,
-          gpointer        user_data,
-          GError        **error)
-{
-  for (gint i = 0; ; i++)
-    {
-      g_auto(GValue) value = G_VALUE_INIT;
-
-      g_value_init (&value, G_TYPE_INT);
-      g_value_set_int (&value, i);
-      if (!agen_generator_yield (self, &value, NULL, error))
-        return FALSE;
-    }
-}
-
 typedef struct
 {
   AgenGenerator *inner;
@@ -97,7 +82,7 @@ run_agen_fiber (guint64  iterations,
   g_autoptr(AgenGenerator) consumer = NULL;
   g_autoptr(GError) error = NULL;
 
-  pull.inner = agen_generator_new (int_body, NULL, NULL);
+  pull.inner = agen_generator_new (bench_int_body, NULL, NULL);
   consumer = agen_generator_new (consumer_body, &pull, NULL);
 
   /* The consumer's body runs to its end inside this one call, and times
@@ -117,7 +102,7 @@ run_agen_thread (guint64  iterations,
   Pull pull = { NULL, iterations, 0, -1 };
   g_autoptr(GError) error = NULL;
 
-  pull.inner = agen_generator_new (int_body, NULL, NULL);
+  pull.inner = agen_generator_new (bench_int_body, NULL, NULL);
   pull_items (&pull, &error);
 
   return pull_check (&pull, error, "agen-thread");

@@ -8,73 +8,10 @@
 
 #include <agen.h>
 
-#include "bench-counter.h"
+#include "bench-loops.h"
 #include "bench-util.h"
 
 static gint batch_size = 64;
-
-typedef struct
-{
-  GMainLoop *loop;
-  guint64    limit;
-  guint64    received;
-  guint64    sum;
-  guint64    callbacks;
-  gboolean   failed;
-} Consumer;
-
-static void
-consumer_init (Consumer *consumer,
-               guint64   limit)
-{
-  consumer->loop = g_main_loop_new (NULL, FALSE);
-  consumer->limit = limit;
-  consumer->received = 0;
-  consumer->sum = 0;
-  consumer->callbacks = 0;
-  consumer->failed = FALSE;
-}
-
-static gint64
-consumer_finish (Consumer   *consumer,
-                 gint64      elapsed,
-                 const char *name)
-{
-  guint64 expected = consumer->limit * (consumer->limit - 1) / 2;
-
-  g_clear_pointer (&consumer->loop, g_main_loop_unref);
-
-  if (consumer->failed || consumer->received != consumer->limit || consumer->sum != expected)
-    {
-      g_printerr ("%s: got %" G_GUINT64_FORMAT " items summing to %" G_GUINT64_FORMAT
-                  ", expected %" G_GUINT64_FORMAT " summing to %" G_GUINT64_FORMAT "\n",
-                  name, consumer->received, consumer->sum, consumer->limit, expected);
-      return -1;
-    }
-
-  return elapsed;
-}
-
-/* The same body as B1: 0 … limit - 1, never waiting. */
-static gboolean
-int_body (AgenGenerator  *self,
-          gpointer        user_data,
-          GError        **error)
-{
-  gint limit = GPOINTER_TO_INT (user_data);
-
-  for (gint i = 0; i < limit; i++)
-    {
-      g_auto(GValue) value = G_VALUE_INIT;
-
-      g_value_init (&value, G_TYPE_INT);
-      g_value_set_int (&value, i);
-      if (!agen_generator_yield (self, &value, NULL, error))
-        return FALSE;
-    }
-
-  return TRUE;
-}
 
 /* agen-many: a batch per callback ------------------------------------------- */
 
@@ -84,7 +21,7 @@ many_cb (GObject      *source,
          gpointer      user_data)
 {
   AgenGenerator *gen = AGEN_GENERATOR (source);
-  Consumer *consumer = user_data;
+  BenchConsumer *consumer = user_data;
   g_autoptr(GArray) values = NULL;
   g_autoptr(GError) error = NULL;
 
@@ -111,12 +48,12 @@ static gint64
 run_agen_many (guint64  iterations,
                gpointer user_data)
 {
-  Consumer consumer;
+  BenchConsumer consumer;
   AgenGenerator *gen;
   gint64 start, elapsed;
 
-  consumer_init (&consumer, iterations);
-  gen = agen_generator_new (int_body, GINT_TO_POINTER ((gint) iterations), NULL);
+  bench_consumer_init (&consumer, iterations);
+  gen = agen_generator_new (bench_int_body, GINT_TO_POINTER ((gint) iterations), NULL);
 
   start = bench_now_ns ();
   agen_generator_next_many_async (gen, batch_size, NULL, many_cb, &consumer);
@@ -134,105 +71,7 @@ run_agen_many (guint64  iterations,
       consumer.failed = TRUE;
     }
 
-  return consumer_finish (&consumer, elapsed, "agen-many");
-}
-
-/* agen-next: one value per callback (B1's loop) ---------------------------- */
-
-static void
-next_cb (GObject      *source,
-         GAsyncResult *result,
-         gpointer      user_data)
-{
-  AgenGenerator *gen = AGEN_GENERATOR (source);
-  Consumer *consumer = user_data;
-  g_auto(GValue) value = G_VALUE_INIT;
-  g_autoptr(GError) error = NULL;
-
-  if (agen_generator_next_finish (gen, result, &value, &error))
-    {
-      consumer->sum += g_value_get_int (&value);
-      consumer->received++;
-      agen_generator_next_async (gen, NULL, next_cb, consumer);
-      return;
-    }
-
-  if (error != NULL)
-    {
-      g_printerr ("agen-next: %s\n", error->message);
-      consumer->failed = TRUE;
-    }
-  g_main_loop_quit (consumer->loop);
-}
-
-static gint64
-run_agen_next (guint64  iterations,
-               gpointer user_data)
-{
-  Consumer consumer;
-  AgenGenerator *gen;
-  gint64 start, elapsed;
-
-  consumer_init (&consumer, iterations);
-  gen = agen_generator_new (int_body, GINT_TO_POINTER ((gint) iterations), NULL);
-
-  start = bench_now_ns ();
-  agen_generator_next_async (gen, NULL, next_cb, &consumer);
-  g_main_loop_run (consumer.loop);
-  elapsed = bench_now_ns () - start;
-
-  g_object_unref (gen);
-
-  return consumer_finish (&consumer, elapsed, "agen-next");
-}
-
-/* gtask: the hand-written iterator, one GTask per value --------------------- */
-
-static void
-counter_next_cb (GObject      *source,
-                 GAsyncResult *result,
-                 gpointer      user_data)
-{
-  BenchCounter *counter = BENCH_COUNTER (source);
-  Consumer *consumer = user_data;
-  g_auto(GValue) value = G_VALUE_INIT;
-  g_autoptr(GError) error = NULL;
-
-  if (bench_counter_next_finish (counter, result, &value, &error))
-    {
-      consumer->sum += g_value_get_int (&value);
-      consumer->received++;
-      bench_counter_next_async (counter, NULL, counter_next_cb, consumer);
-      return;
-    }
-
-  if (error != NULL)
-    {
-      g_printerr ("gtask: %s\n", error->message);
-      consumer->failed = TRUE;
-    }
-  g_main_loop_quit (consumer->loop);
-}
-
-static gint64
-run_gtask (guint64  iterations,
-           gpointer user_data)
-{
-  Consumer consumer;
-  BenchCounter *counter;
-  gint64 start, elapsed;
-
-  consumer_init (&consumer, iterations);
-  counter = bench_counter_new ((gint) iterations);
-
-  start = bench_now_ns ();
-  bench_counter_next_async (counter, NULL, counter_next_cb, &consumer);
-  g_main_loop_run (consumer.loop);
-  elapsed = bench_now_ns () - start;
-
-  g_object_unref (counter);
-
-  return consumer_finish (&consumer, elapsed, "gtask");
+  return bench_consumer_finish (&consumer, elapsed, "agen-many");
 }
 
 int
@@ -247,9 +86,9 @@ main (int    argc,
   };
   const BenchVariant variants[] = {
     { "gtask", "hand-written GObject iterator, one GTask per item (bench-counter.c)",
-      run_gtask, NULL },
+      bench_run_gtask, "gtask" },
     { "agen-next", "agen_generator_next_async(): one value per callback (as B1)",
-      run_agen_next, NULL },
+      bench_run_agen_next, "agen-next" },
     { "agen-many", "agen_generator_next_many_async(): a batch of --batch values per callback",
       run_agen_many, NULL },
   };

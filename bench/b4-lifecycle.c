@@ -9,30 +9,15 @@
 #include <agen.h>
 
 #include "bench-counter.h"
+#include "bench-loops.h"
 #include "bench-util.h"
 
 /* 0, 1, 2, … until closed: close() has a suspended body to unwind. */
-static gboolean
-int_body (AgenGenerator  *self,
-          gpointer        user_data,
-          GError        **error)
-{
-  for (gint i = 0; ; i++)
-    {
-      g_auto(GValue) value = G_VALUE_INIT;
-
-      g_value_init (&value, G_TYPE_INT);
-      g_value_set_int (&value, i);
-      if (!agen_generator_yield (self, &value, NULL, error))
-        return FALSE;
-    }
-}
-
 /* One cycle with the blocking calls; fails on anything unexpected. */
 static gboolean
 blocking_cycle (GError **error)
 {
-  g_autoptr(AgenGenerator) gen = agen_generator_new (int_body, NULL, NULL);
+  g_autoptr(AgenGenerator) gen = agen_generator_new (bench_int_body, NULL, NULL);
   g_auto(GValue) value = G_VALUE_INIT;
 
   if (!agen_generator_next (gen, NULL, &value, error))
@@ -175,7 +160,7 @@ agen_async_start (Cycler *cycler)
   cycler->remaining--;
 
   /* The reference goes to agen_close_cb(). */
-  agen_generator_next_async (agen_generator_new (int_body, NULL, NULL), NULL,
+  agen_generator_next_async (agen_generator_new (bench_int_body, NULL, NULL), NULL,
                              agen_next_cb, cycler);
 }
 

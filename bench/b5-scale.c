@@ -15,6 +15,7 @@
 # include <malloc.h>
 #endif
 
+#include "bench-loops.h"
 #include "bench-util.h"
 
 /* Mappings left alone for everything else in the process (malloc arenas,
@@ -24,22 +25,6 @@
 
 /* 0, 1, 2, … until closed; the stack is touched the way a small real body
  * touches it. */
-static gboolean
-int_body (AgenGenerator  *self,
-          gpointer        user_data,
-          GError        **error)
-{
-  for (gint i = 0; ; i++)
-    {
-      g_auto(GValue) value = G_VALUE_INIT;
-
-      g_value_init (&value, G_TYPE_INT);
-      g_value_set_int (&value, i);
-      if (!agen_generator_yield (self, &value, NULL, error))
-        return FALSE;
-    }
-}
-
 typedef struct
 {
   guint   created;          /* how many got suspended */
@@ -120,7 +105,7 @@ run_round (guint    count,
 
       for (guint i = 0; i < batch; i++)
         {
-          AgenGenerator *gen = agen_generator_new (int_body, NULL, NULL);
+          AgenGenerator *gen = agen_generator_new (bench_int_body, NULL, NULL);
           g_auto(GValue) value = G_VALUE_INIT;
 
           g_ptr_array_add (gens, gen);
@@ -189,7 +174,7 @@ main (int    argc,
     /* Warm everything up that is paid once per process (types, the
      * context's dispatch source, the stack pool, the fault handler), so
      * that "before" is a fair baseline. */
-    g_autoptr(AgenGenerator) gen = agen_generator_new (int_body, NULL, NULL);
+    g_autoptr(AgenGenerator) gen = agen_generator_new (bench_int_body, NULL, NULL);
 
     agen_generator_next (gen, NULL, NULL, NULL);
     agen_generator_close (gen, NULL, NULL);
