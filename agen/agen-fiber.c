@@ -14,42 +14,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "agen-fiber-private.h"
-#include "agen-stack-private.h"
-#include "agen-switch-private.h"
-
-/* Sanitizers must be told about every stack switch, or they take the new
- * stack for a wild jump of the old one (ASan) or lose track of which
- * accesses happen-before which (TSan). gcc says so with __SANITIZE_*__,
- * clang with __has_feature(). */
-#if defined(__SANITIZE_ADDRESS__)
-# define AGEN_ASAN 1
-#elif defined(__has_feature)
-# if __has_feature(address_sanitizer)
-#  define AGEN_ASAN 1
-# endif
-#endif
-
-#if defined(__SANITIZE_THREAD__)
-# define AGEN_TSAN 1
-#elif defined(__has_feature)
-# if __has_feature(thread_sanitizer)
-#  define AGEN_TSAN 1
-# endif
-#endif
-
-#ifdef AGEN_ASAN
-# include <sanitizer/asan_interface.h>
-# include <sanitizer/common_interface_defs.h>
-#endif
-
-#ifdef AGEN_TSAN
-# include <sanitizer/tsan_interface.h>
-#endif
-
-#ifdef HAVE_VALGRIND
-# include <valgrind/valgrind.h>
-#endif
+#include "agen-fiber-inline-private.h"
 
 /*
  * Who runs when
@@ -79,9 +44,13 @@
  * touches thread-local variables after its switch returns: the compiler
  * may compute a thread-local's address once per function, and a fiber
  * resumed on another thread would then use the old thread's copy. It
- * reads the fiber struct instead. agen_fiber_resume() may: whoever called
- * it stays on this thread until the fiber it resumed comes back, and that
- * fiber can only come back on the thread it runs on.
+ * reads the fiber struct instead. agen_fiber_switch_in() may: whoever
+ * called it stays on this thread until the fiber it resumed comes back,
+ * and that fiber can only come back on the thread it runs on.
+ *
+ * The switching itself is in agen-fiber-inline-private.h, inline, so that
+ * the generator's per-item paths reach it without intermediate frames;
+ * see there why that matters.
  *
  * Stack overflow
  * --------------
@@ -97,78 +66,11 @@
  * whatever handler was installed before ours.
  */
 
-struct _AgenFiber
-{
-  AgenSwitchContext  context;
-  AgenSwitchContext  resumer_context;
-
-  AgenFiberFunc      func;
-  gpointer           data;
-
-  /* Who resumed it, while it runs: NULL for the thread's own stack. */
-  AgenFiber         *resumer;
-
-  /* NULL once the stack went back to the pool: after the function
-   * returned, or on agen_fiber_free(). Read by the SIGSEGV handler. */
-  AgenStack         *stack;
-
-  /* Read by the SIGSEGV handler, possibly while another thread replaces
-   * it: replaced labels stay allocated until the fiber is freed. */
-  char              *label;
-  GSList            *retired_labels;
-
-  guint              started : 1;
-  guint              running : 1;
-  guint              finished : 1;
-
-#ifdef HAVE_VALGRIND
-  guint              valgrind_stack_id;
-#endif
-
-#ifdef AGEN_ASAN
-  /* The bounds of the resumer's stack, learnt when switching in, to be
-   * given back to ASan when switching out. */
-  const void        *resumer_stack_bottom;
-  size_t             resumer_stack_size;
-#endif
-
-#ifdef AGEN_TSAN
-  void              *tsan_fiber;
-  void              *tsan_resumer;
-#endif
-};
-
-/* Read on every switch. In a shared library the default TLS model goes
- * through a __tls_get_addr() call (about 10 ns of a ~35 ns resume + suspend
- * round trip, measured on x86_64); initial-exec is one load relative to the
- * thread pointer. The price is a few bytes of static TLS if libagen gets
- * dlopen()ed, which glibc's reserve covers. It also keeps the SIGSEGV
- * handler's read of the current fiber free of any lazy TLS allocation. */
-#define AGEN_FIBER_TLS __thread __attribute__ ((tls_model ("initial-exec")))
-
-/* The fiber running on this thread, or NULL on the thread's own stack. */
-static AGEN_FIBER_TLS AgenFiber *agen_fiber_current;
-
-/* The fiber switching away, from the moment it stops being current until
- * the switch lands back in agen_fiber_resume(). Only for the SIGSEGV
- * handler: the switch itself pushes a frame on the leaving stack, which
- * may be the push that overflows it. */
-static AGEN_FIBER_TLS AgenFiber *agen_fiber_leaving;
-
-/* A request, from a fiber, to run a function on the thread's own stack:
- * see agen_fiber_call_on_thread_stack(). */
-typedef struct
-{
-  AgenFiberFunc  func;
-  gpointer       data;
-  AgenFiber     *caller;
-} AgenFiberThreadCall;
-
-static AGEN_FIBER_TLS AgenFiberThreadCall *agen_fiber_thread_call;
-
-/* Whether this thread has an alternate signal stack (ours or someone
- * else's). */
-static AGEN_FIBER_TLS gboolean agen_fiber_thread_ready;
+/* The per-thread state agen-fiber-inline-private.h declares. */
+AGEN_FIBER_TLS AgenFiber *agen_fiber_current;
+AGEN_FIBER_TLS AgenFiber *agen_fiber_leaving;
+AGEN_FIBER_TLS AgenFiberThreadCall *agen_fiber_thread_call;
+AGEN_FIBER_TLS gboolean agen_fiber_thread_ready;
 
 /* The handlers that were installed before ours, chained to for faults that
  * are not fiber stack overflows. */
@@ -377,7 +279,7 @@ agen_fiber_alt_stack_free (gpointer data)
 
 /* Gives the thread an alternate signal stack, so the overflow handler has
  * somewhere to run, unless it has one already. */
-static void
+void
 agen_fiber_setup_thread (void)
 {
   AgenFiberAltStack *alt_stack;
@@ -437,13 +339,6 @@ agen_fiber_setup_thread (void)
   g_private_set (&agen_fiber_alt_stack_private, alt_stack);
 }
 
-static inline void
-agen_fiber_ensure_thread (void)
-{
-  if (G_UNLIKELY (!agen_fiber_thread_ready))
-    agen_fiber_setup_thread ();
-}
-
 static void
 agen_fiber_release_stack (AgenFiber *fiber)
 {
@@ -463,44 +358,6 @@ agen_fiber_release_stack (AgenFiber *fiber)
 #endif
 
   agen_stack_release (stack);
-}
-
-/* Switches from fiber to its resumer, for good if final. Used by
- * agen_fiber_suspend() and by the end of agen_fiber_entry(). Returns when
- * the fiber is resumed again, possibly on another thread. */
-static G_GNUC_NO_INLINE void
-agen_fiber_switch_out (AgenFiber *fiber,
-                       gboolean   final)
-{
-#ifdef AGEN_ASAN
-  void *fake_stack = NULL;
-#endif
-
-  /* The last thread-local accesses in this function: see "Who runs
-   * when". */
-  agen_fiber_leaving = fiber;
-  agen_fiber_current = fiber->resumer;
-  fiber->resumer = NULL;
-  fiber->running = FALSE;
-
-#ifdef AGEN_ASAN
-  /* NULL on the final switch lets ASan free this fiber's fake stack. */
-  __sanitizer_start_switch_fiber (final ? NULL : &fake_stack,
-                                  fiber->resumer_stack_bottom,
-                                  fiber->resumer_stack_size);
-#endif
-#ifdef AGEN_TSAN
-  __tsan_switch_to_fiber (fiber->tsan_resumer, 0);
-#endif
-
-  agen_switch_swap (&fiber->context, &fiber->resumer_context);
-
-  /* Resumed again. */
-#ifdef AGEN_ASAN
-  __sanitizer_finish_switch_fiber (fake_stack,
-                                   &fiber->resumer_stack_bottom,
-                                   &fiber->resumer_stack_size);
-#endif
 }
 
 static void
@@ -535,7 +392,8 @@ agen_fiber_new (AgenFiberFunc  func,
   g_return_val_if_fail (func != NULL, NULL);
 
   agen_fiber_install_fault_handler ();
-  agen_fiber_ensure_thread ();
+  if (!agen_fiber_thread_ready)
+    agen_fiber_setup_thread ();
 
   fiber = g_new0 (AgenFiber, 1);
   fiber->func = func;
@@ -566,47 +424,26 @@ agen_fiber_new (AgenFiberFunc  func,
 void
 agen_fiber_resume (AgenFiber *fiber)
 {
-#ifdef AGEN_ASAN
-  void *fake_stack = NULL;
-#endif
-
   g_return_if_fail (fiber != NULL);
   g_return_if_fail (!fiber->running);
   g_return_if_fail (!fiber->finished);
 
-  agen_fiber_ensure_thread ();
+  agen_fiber_switch_in (fiber);
+}
 
-  fiber->started = TRUE;
-  fiber->running = TRUE;
-  fiber->resumer = agen_fiber_current;
-  agen_fiber_current = fiber;
-
+/* The rare part of agen_fiber_switch_in(), after the switch came back:
+ * serve the requests of the fibers of the chain to run something on this
+ * stack, and give a finished fiber's stack back. */
+void
+agen_fiber_resume_tail (AgenFiber *fiber)
+{
+  AgenFiberThreadCall *call;
 #ifdef AGEN_ASAN
-  __sanitizer_start_switch_fiber (&fake_stack, fiber->stack->base, fiber->stack->size);
-#endif
-#ifdef AGEN_TSAN
-  fiber->tsan_resumer = __tsan_get_current_fiber ();
-  __tsan_switch_to_fiber (fiber->tsan_fiber, 0);
+  void *fake_stack = NULL;
 #endif
 
-  agen_switch_swap (&fiber->resumer_context, &fiber->context);
-
-  for (;;)
+  while ((call = g_steal_pointer (&agen_fiber_thread_call)) != NULL)
     {
-      AgenFiberThreadCall *call;
-
-      agen_fiber_leaving = NULL;
-
-#ifdef AGEN_ASAN
-      __sanitizer_finish_switch_fiber (fake_stack, NULL, NULL);
-#endif
-
-      /* Back on the thread's stack: the fiber suspended or finished, or a
-       * fiber of the chain it heads wants something run here. */
-      call = g_steal_pointer (&agen_fiber_thread_call);
-      if (call == NULL)
-        break;
-
       call->func (call->data);
 
       agen_fiber_current = call->caller;
@@ -618,10 +455,13 @@ agen_fiber_resume (AgenFiber *fiber)
       __tsan_switch_to_fiber (call->caller->tsan_fiber, 0);
 #endif
       agen_switch_swap (&fiber->resumer_context, &call->caller->context);
+
+      agen_fiber_leaving = NULL;
+#ifdef AGEN_ASAN
+      __sanitizer_finish_switch_fiber (fake_stack, NULL, NULL);
+#endif
     }
 
-  /* The fiber suspended or finished; either way it put back the current
-   * fiber (ours: we are never resumed on another thread from here). */
   if (fiber->finished)
     agen_fiber_release_stack (fiber);
 }

@@ -69,18 +69,59 @@ void      agen_value_copy_into (const GValue  *src,
 /* Unsets value if it is set; cheap for plain-data types. */
 void      agen_value_clear     (GValue        *value);
 
-/* send with None becomes next. in_value/in_error are copied. */
-void      agen_op_init         (AgenOp             *op,
-                                AgenOpKind          kind,
+void      agen_op_init_inputs  (AgenOp             *op,
                                 const GValue       *in_value,
                                 const GError       *in_error,
-                                GCancellable       *cancellable,
-                                AgenOpCompleteFunc  complete);
-void      agen_op_clear        (AgenOp        *op);
+                                GCancellable       *cancellable);
+void      agen_op_clear_slow   (AgenOp        *op);
+gboolean  agen_op_propagate_slow (AgenOp      *op,
+                                  GValue      *value,
+                                  GError     **error);
+
+/* Prepares op for an operation. A send with None becomes a next.
+ * in_value, in_error and cancellable are copied or referenced.
+ *
+ * This and the next few are inline because they run once per item on
+ * every path, and a next with no cancellable (nearly every item) needs
+ * only a few stores: see agen-fiber-inline-private.h for why the blocking
+ * path counts calls. */
+static inline void
+agen_op_init (AgenOp             *op,
+              AgenOpKind          kind,
+              const GValue       *in_value,
+              const GError       *in_error,
+              GCancellable       *cancellable,
+              AgenOpCompleteFunc  complete)
+{
+  if (kind == AGEN_OP_SEND && agen_value_is_none (in_value))
+    kind = AGEN_OP_NEXT;
+
+  /* Field by field rather than a memset of the whole op. */
+  op->kind = kind;
+  op->outcome = AGEN_OP_PENDING;
+  op->cancellable = NULL;
+  op->in_value = (GValue) G_VALUE_INIT;
+  op->in_error = NULL;
+  op->out_value = (GValue) G_VALUE_INIT;
+  op->out_error = NULL;
+  op->complete = complete;
+
+  if (kind != AGEN_OP_NEXT || cancellable != NULL)
+    agen_op_init_inputs (op, in_value, in_error, cancellable);
+}
+
+/* Frees what op holds. */
+static inline void
+agen_op_clear (AgenOp *op)
+{
+  if (op->cancellable != NULL ||
+      G_VALUE_TYPE (&op->in_value) != G_TYPE_INVALID ||
+      G_VALUE_TYPE (&op->out_value) != G_TYPE_INVALID ||
+      op->in_error != NULL || op->out_error != NULL)
+    agen_op_clear_slow (op);
+}
 
 /* Outcomes; each sets op->outcome. */
-void      agen_op_set_yielded  (AgenOp        *op,
-                                GValue        *value);   /* moved; NULL = None */
 void      agen_op_set_finished (AgenOp        *op);
 void      agen_op_take_error   (AgenOp        *op,
                                 GError        *error);   /* transfer full */
@@ -90,11 +131,44 @@ void      agen_op_set_error    (AgenOp        *op,
                                 const char    *format,
                                 ...) G_GNUC_PRINTF (4, 5);
 
+/* The body yielded value (moved; NULL or unset = None). */
+static inline void
+agen_op_set_yielded (AgenOp *op,
+                     GValue *value)
+{
+  op->outcome = AGEN_OP_YIELDED;
+  if (value != NULL && G_VALUE_TYPE (value) != G_TYPE_INVALID)
+    {
+      op->out_value = *value;
+      *value = (GValue) G_VALUE_INIT;
+    }
+  else
+    {
+      agen_value_init_none (&op->out_value);
+    }
+}
+
 /* The _finish contract: TRUE + *value moved out, FALSE (finished), or
  * FALSE + *error. *value (if not NULL) is always initialised on return. */
-gboolean  agen_op_propagate    (AgenOp        *op,
-                                GValue        *value,
-                                GError       **error);
+static inline gboolean
+agen_op_propagate (AgenOp  *op,
+                   GValue  *value,
+                   GError **error)
+{
+  if (op->outcome == AGEN_OP_YIELDED &&
+      G_VALUE_TYPE (&op->out_value) != G_TYPE_INVALID)
+    {
+      /* A GValue is plain data: moving it is a copy of the struct. */
+      if (value != NULL)
+        {
+          *value = op->out_value;
+          op->out_value = (GValue) G_VALUE_INIT;
+        }
+      return TRUE;
+    }
+
+  return agen_op_propagate_slow (op, value, error);
+}
 
 /* For close: TRUE when closed, FALSE + *error otherwise. */
 gboolean  agen_op_propagate_close (AgenOp     *op,

@@ -87,61 +87,33 @@ agen_value_clear (GValue *value)
 }
 
 void
-agen_op_init (AgenOp             *op,
-              AgenOpKind          kind,
-              const GValue       *in_value,
-              const GError       *in_error,
-              GCancellable       *cancellable,
-              AgenOpCompleteFunc  complete)
+agen_op_init_inputs (AgenOp             *op,
+                     const GValue       *in_value,
+                     const GError       *in_error,
+                     GCancellable       *cancellable)
 {
-  memset (op, 0, sizeof *op);
-
-  if (kind == AGEN_OP_SEND && agen_value_is_none (in_value))
-    kind = AGEN_OP_NEXT;
-
-  op->kind = kind;
-  op->outcome = AGEN_OP_PENDING;
-  op->complete = complete;
   if (cancellable != NULL)
     op->cancellable = g_object_ref (cancellable);
 
-  if (kind == AGEN_OP_SEND)
+  if (op->kind == AGEN_OP_SEND)
     agen_value_copy_into (in_value, &op->in_value);
-  else if (kind == AGEN_OP_THROW)
-    {
-      op->in_error = g_error_copy (in_error);
-    }
+  else if (op->kind == AGEN_OP_THROW)
+    op->in_error = g_error_copy (in_error);
 }
 
 void
-agen_op_clear (AgenOp *op)
+agen_op_clear_slow (AgenOp *op)
 {
-  g_clear_object (&op->cancellable);
-  agen_value_clear (&op->in_value);
-  agen_value_clear (&op->out_value);
+  if (op->cancellable != NULL)
+    g_clear_object (&op->cancellable);
+  if (G_VALUE_TYPE (&op->in_value) != G_TYPE_INVALID)
+    agen_value_clear (&op->in_value);
+  if (G_VALUE_TYPE (&op->out_value) != G_TYPE_INVALID)
+    agen_value_clear (&op->out_value);
   if (op->in_error != NULL)
     g_clear_error (&op->in_error);
   if (op->out_error != NULL)
     g_clear_error (&op->out_error);
-}
-
-void
-agen_op_set_yielded (AgenOp *op,
-                     GValue *value)
-{
-  g_assert (op->outcome == AGEN_OP_PENDING);
-
-  op->outcome = AGEN_OP_YIELDED;
-  if (value != NULL && G_VALUE_TYPE (value) != G_TYPE_INVALID)
-    {
-      /* A GValue is plain data: moving it is a copy of the struct. */
-      op->out_value = *value;
-      memset (value, 0, sizeof *value);
-    }
-  else
-    {
-      agen_value_init_none (&op->out_value);
-    }
 }
 
 void
@@ -178,27 +150,17 @@ agen_op_set_error (AgenOp     *op,
 }
 
 gboolean
-agen_op_propagate (AgenOp  *op,
-                   GValue  *value,
-                   GError **error)
+agen_op_propagate_slow (AgenOp  *op,
+                        GValue  *value,
+                        GError **error)
 {
   g_assert (op->outcome != AGEN_OP_PENDING);
 
   if (op->outcome == AGEN_OP_YIELDED)
     {
+      /* Already moved out by an earlier _finish. */
       if (value != NULL)
-        {
-          if (G_VALUE_TYPE (&op->out_value) != G_TYPE_INVALID)
-            {
-              *value = op->out_value;
-              memset (&op->out_value, 0, sizeof op->out_value);
-            }
-          else
-            {
-              /* Already moved out by an earlier _finish. */
-              agen_value_init_none (value);
-            }
-        }
+        agen_value_init_none (value);
       return TRUE;
     }
 
