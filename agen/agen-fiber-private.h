@@ -38,6 +38,17 @@ AgenFiber  *agen_fiber_new          (AgenFiberFunc  func,
                                      gsize          stack_size,
                                      const char    *label);
 
+/* The same for a fiber embedded in a struct of its caller's (see
+ * agen-fiber-inline-private.h for the struct), saving an allocation:
+ * agen_fiber_clear() then does what agen_fiber_free() does, without the
+ * free. */
+void        agen_fiber_init         (AgenFiber     *fiber,
+                                     AgenFiberFunc  func,
+                                     gpointer       data,
+                                     gsize          stack_size,
+                                     const char    *label);
+void        agen_fiber_clear        (AgenFiber     *fiber);
+
 /* Switches to fiber and returns when it suspends or its function returns.
  * Must not be called on a fiber that is running (current or one of the
  * resumers of the current one) or finished. When the function returned,

@@ -381,21 +381,21 @@ agen_fiber_entry (gpointer arg)
   g_assert_not_reached ();
 }
 
-AgenFiber *
-agen_fiber_new (AgenFiberFunc  func,
-                gpointer       data,
-                gsize          stack_size,
-                const char    *label)
+void
+agen_fiber_init (AgenFiber     *fiber,
+                 AgenFiberFunc  func,
+                 gpointer       data,
+                 gsize          stack_size,
+                 const char    *label)
 {
-  AgenFiber *fiber;
-
-  g_return_val_if_fail (func != NULL, NULL);
+  g_return_if_fail (fiber != NULL);
+  g_return_if_fail (func != NULL);
 
   agen_fiber_install_fault_handler ();
   if (!agen_fiber_thread_ready)
     agen_fiber_setup_thread ();
 
-  fiber = g_new0 (AgenFiber, 1);
+  memset (fiber, 0, sizeof *fiber);
   fiber->func = func;
   fiber->data = data;
   fiber->label = g_strdup (label);
@@ -417,6 +417,20 @@ agen_fiber_new (AgenFiberFunc  func,
                     fiber->stack->size,
                     agen_fiber_entry,
                     fiber);
+}
+
+AgenFiber *
+agen_fiber_new (AgenFiberFunc  func,
+                gpointer       data,
+                gsize          stack_size,
+                const char    *label)
+{
+  AgenFiber *fiber;
+
+  g_return_val_if_fail (func != NULL, NULL);
+
+  fiber = g_new (AgenFiber, 1);
+  agen_fiber_init (fiber, func, data, stack_size, label);
 
   return fiber;
 }
@@ -525,11 +539,9 @@ agen_fiber_set_label (AgenFiber  *fiber,
 }
 
 void
-agen_fiber_free (AgenFiber *fiber)
+agen_fiber_clear (AgenFiber *fiber)
 {
-  if (fiber == NULL)
-    return;
-
+  g_return_if_fail (fiber != NULL);
   g_return_if_fail (!fiber->running);
 
   /* Suspended mid-function or never started: the stack goes back to the
@@ -540,11 +552,23 @@ agen_fiber_free (AgenFiber *fiber)
     agen_fiber_release_stack (fiber);
 
 #ifdef AGEN_TSAN
-  __tsan_destroy_fiber (fiber->tsan_fiber);
+  g_clear_pointer (&fiber->tsan_fiber, __tsan_destroy_fiber);
 #endif
 
-  g_slist_free_full (fiber->retired_labels, g_free);
-  g_free (fiber->label);
+  if (fiber->retired_labels != NULL)
+    g_slist_free_full (g_steal_pointer (&fiber->retired_labels), g_free);
+  g_clear_pointer (&fiber->label, g_free);
+}
+
+void
+agen_fiber_free (AgenFiber *fiber)
+{
+  if (fiber == NULL)
+    return;
+
+  g_return_if_fail (!fiber->running);
+
+  agen_fiber_clear (fiber);
   g_free (fiber);
 }
 

@@ -96,7 +96,11 @@ struct _AgenGenerator
 
   /* Everything below is only touched on the owner's thread. */
   AgenGeneratorState  state;
+  /* The body's fiber: fiber_storage while the body has one (from its
+   * first run until it ends), NULL before and after. Embedded rather
+   * than allocated, to save an allocation per generator. */
   AgenFiber          *fiber;
+  AgenFiber           fiber_storage;
 
   /* The operation the body is running for (RUNNING only). */
   AgenOp             *op;
@@ -140,7 +144,9 @@ static guint notify_signal_id;
 
 G_DEFINE_FINAL_TYPE (AgenGenerator, agen_generator, G_TYPE_OBJECT)
 
-static void agen_generator_resume_fiber (AgenGenerator *self);
+static void agen_generator_resume_fiber   (AgenGenerator *self);
+static void agen_generator_set_stack_size (AgenGenerator *self,
+                                           gsize          stack_size);
 
 /* ------------------------------------------------------------------------
  * Small helpers
@@ -183,13 +189,20 @@ notify_changes_now (gpointer data)
 
 /* Emits notify::state and notify::running if the state changed since the
  * last emission. Handlers are user code, possibly a binding's: they never
- * run on a fiber's stack. The common case, no handler at all, costs one
- * lookup. */
+ * run on a fiber's stack. On the thread's stack GObject's own check for
+ * handlers is the cheapest (a flag); on a fiber's, one lookup tells
+ * whether switching to the thread's stack is needed at all. */
 static inline void
 agen_generator_notify_changes (AgenGenerator *self)
 {
   if (self->state == self->notified_state)
     return;
+
+  if (!on_fiber_stack ())
+    {
+      notify_changes_now (self);
+      return;
+    }
 
   if (!g_signal_has_handler_pending (self, notify_signal_id, 0, TRUE))
     {
@@ -310,8 +323,11 @@ agen_generator_resume_fiber_inline (AgenGenerator *self)
   AgenOp *completed;
 
   if (self->fiber == NULL)
-    self->fiber = agen_fiber_new (agen_generator_body_entry, self,
-                                  self->stack_size, self->name);
+    {
+      agen_fiber_init (&self->fiber_storage, agen_generator_body_entry, self,
+                       self->stack_size, self->name);
+      self->fiber = &self->fiber_storage;
+    }
 
   /* GIO operations the body starts deliver their callbacks to the
    * thread-default context: make that the owner for the body's run. A
@@ -344,9 +360,9 @@ agen_generator_resume_fiber_inline (AgenGenerator *self)
   if (completed == NULL)
     return;   /* awaiting: the step goes on later */
 
-  if (agen_fiber_is_finished (self->fiber))
+  if (self->fiber->finished)
     {
-      g_clear_pointer (&self->fiber, agen_fiber_free);
+      agen_fiber_clear (g_steal_pointer (&self->fiber));
       agen_generator_release_body (self);
     }
 
@@ -887,7 +903,7 @@ agen_generator_finalize (GObject *object)
         g_warning ("Generator '%s' was destroyed while suspended without a "
                    "completed close; its cleanup code did not run",
                    agen_generator_display_name (self));
-      g_clear_pointer (&self->fiber, agen_fiber_free);
+      agen_fiber_clear (g_steal_pointer (&self->fiber));
     }
 
   agen_generator_release_body (self);
@@ -954,9 +970,7 @@ agen_generator_set_property (GObject      *object,
       break;
 
     case PROP_STACK_SIZE:
-      self->stack_size = g_value_get_uint64 (value);
-      if (self->stack_size == 0)
-        self->stack_size = AGEN_GENERATOR_DEFAULT_STACK_SIZE;
+      agen_generator_set_stack_size (self, g_value_get_uint64 (value));
       break;
 
     default:
@@ -1017,13 +1031,19 @@ agen_generator_class_init (AgenGeneratorClass *klass)
    * AgenGenerator:stack-size:
    *
    * The address space reserved for the body's stack, in bytes. Setting 0
-   * (the default) means %AGEN_GENERATOR_DEFAULT_STACK_SIZE. Only pages the
+   * means %AGEN_GENERATOR_DEFAULT_STACK_SIZE, the default. Only pages the
    * body touches are committed.
+   *
+   * It can be set until the body first runs (normally at construction,
+   * or with [ctor@Generator.new_full]); later it is refused with a
+   * critical. It is not a construct property because GObject would then
+   * set its default on every construction, through a GValue: a fifth of
+   * the cost of a short-lived generator.
    */
   properties[PROP_STACK_SIZE] =
     g_param_spec_uint64 ("stack-size", NULL, NULL,
-                         0, G_MAXSIZE, 0,
-                         (G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS));
+                         0, G_MAXSIZE, AGEN_GENERATOR_DEFAULT_STACK_SIZE,
+                         (G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
 
   /**
    * AgenGenerator:context:
@@ -1046,6 +1066,7 @@ agen_generator_init (AgenGenerator *self)
 {
   self->state = AGEN_GENERATOR_STATE_CREATED;
   self->notified_state = AGEN_GENERATOR_STATE_CREATED;
+  self->stack_size = AGEN_GENERATOR_DEFAULT_STACK_SIZE;
 }
 
 /* ------------------------------------------------------------------------
@@ -1099,8 +1120,7 @@ agen_generator_new_full (AgenGeneratorFunc  func,
 
   g_return_val_if_fail (func != NULL, NULL);
 
-  /* The property by name costs a lookup and a GValue; the construct-only
-   * default already gave the default size. */
+  /* The property by name would cost a lookup and a GValue. */
   self = g_object_new (AGEN_TYPE_GENERATOR, NULL);
   if (stack_size != 0)
     self->stack_size = stack_size;
@@ -1166,6 +1186,28 @@ agen_generator_get_stack_size (AgenGenerator *self)
   g_return_val_if_fail (AGEN_IS_GENERATOR (self), 0);
 
   return self->stack_size;
+}
+
+/* The setter behind the property: until the body first runs. */
+static void
+agen_generator_set_stack_size (AgenGenerator *self,
+                               gsize          stack_size)
+{
+  if (stack_size == 0)
+    stack_size = AGEN_GENERATOR_DEFAULT_STACK_SIZE;
+
+  if (self->fiber != NULL || self->state != AGEN_GENERATOR_STATE_CREATED)
+    {
+      g_critical ("The stack size of generator '%s' cannot change: its body "
+                  "has already run", agen_generator_display_name (self));
+      return;
+    }
+
+  if (self->stack_size != stack_size)
+    {
+      self->stack_size = stack_size;
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STACK_SIZE]);
+    }
 }
 
 /**

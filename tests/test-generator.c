@@ -2199,7 +2199,8 @@ test_properties_stack_size (void)
 
   g_test_summary ("get_stack_size: 0 (the default) or the default size for "
                   "agen_generator_new, the requested size for new_full; a "
-                  "small stack runs a body");
+                  "small stack runs a body; the property can be set until "
+                  "the body runs, not after");
 
   /* The default reads back as 0 ("the default") or as its actual size */
   gen = agen_generator_new (return_true_body, &runs, NULL);
@@ -2211,6 +2212,18 @@ test_properties_stack_size (void)
   agen_test_next (small, NULL, &r);
   agen_test_assert_finished (&r);
   g_assert_cmpuint (runs, ==, 1);
+
+  /* The property: settable until the body runs (0 = the default), then
+   * refused with a critical */
+  g_object_set (gen, "stack-size", (guint64) (128 * 1024), NULL);
+  g_assert_cmpuint (agen_generator_get_stack_size (gen), ==, 128 * 1024);
+  g_object_set (gen, "stack-size", (guint64) 0, NULL);
+  g_assert_cmpuint (agen_generator_get_stack_size (gen), ==, AGEN_GENERATOR_DEFAULT_STACK_SIZE);
+
+  g_test_expect_message ("Agen", G_LOG_LEVEL_CRITICAL, "*cannot change*already run*");
+  g_object_set (small, "stack-size", (guint64) (128 * 1024), NULL);
+  g_test_assert_expected_messages ();
+  g_assert_cmpuint (agen_generator_get_stack_size (small), ==, 64 * 1024);
 }
 
 static void
