@@ -1581,7 +1581,13 @@ typedef struct
   GError         *error;
   gboolean        stepping;   /* inside agen_generator_start_op() */
   gboolean        step_done;
+  /* Where items point first: room for BATCH_INLINE_ITEMS values in the
+   * same allocation as the batch, so that a batch of up to that many
+   * values allocates nothing else. */
+  GValue          inline_items[];
 } Batch;
+
+#define BATCH_INLINE_ITEMS 64
 
 static void batch_finish (Batch *batch);
 
@@ -1591,21 +1597,36 @@ clear_value (gpointer data)
   agen_value_clear (data);
 }
 
-/* value is moved. A plain array, grown by doubling: appending is on the
- * per-value path of a batch, where g_array_append_vals() cost as much as
- * the rest of a yield. */
+/* The place for the next value, to be initialised by the caller. A plain
+ * array, grown by doubling: appending is on the per-value path of a batch,
+ * where g_array_append_vals() cost as much as the rest of a yield. */
+static inline GValue *
+batch_append_slot (Batch *batch)
+{
+  if (G_UNLIKELY (batch->n_items == batch->capacity))
+    {
+      batch->capacity = MIN (batch->capacity * 2, batch->max);
+      if (batch->items == batch->inline_items)
+        {
+          batch->items = g_new (GValue, batch->capacity);
+          memcpy (batch->items, batch->inline_items, batch->n_items * sizeof (GValue));
+        }
+      else
+        {
+          batch->items = g_renew (GValue, batch->items, batch->capacity);
+        }
+    }
+
+  return &batch->items[batch->n_items++];
+}
+
+/* value is moved. */
 static inline void
 batch_append (Batch  *batch,
               GValue *value)
 {
-  if (G_UNLIKELY (batch->n_items == batch->capacity))
-    {
-      batch->capacity = MIN (MAX (batch->capacity * 2, 16), batch->max);
-      batch->items = g_renew (GValue, batch->items, batch->capacity);
-    }
-
-  batch->items[batch->n_items++] = *value;
-  memset (value, 0, sizeof *value);
+  *batch_append_slot (batch) = *value;
+  *value = (GValue) G_VALUE_INIT;
 }
 
 /* Takes the outcome of the step just done. TRUE to go on. */
@@ -1715,7 +1736,8 @@ batch_finish (Batch *batch)
       agen_op_set_finished (op);
     }
 
-  g_free (batch->items);
+  if (batch->items != batch->inline_items)
+    g_free (batch->items);
   g_free (batch);
 
   op->complete (op);
@@ -1751,6 +1773,7 @@ agen_generator_next_many_async (AgenGenerator       *self,
   AgenResult *result;
   AgenOp *op;
   Batch *batch;
+  guint capacity;
 
   g_return_if_fail (AGEN_IS_GENERATOR (self));
   g_return_if_fail (max_items > 0);
@@ -1762,10 +1785,15 @@ agen_generator_next_many_async (AgenGenerator       *self,
 
   /* A cancellable already cancelled refuses the first step, which fails
    * the batch with nothing else done, as for any op. */
-  batch = g_new0 (Batch, 1);
+  capacity = MIN (max_items, BATCH_INLINE_ITEMS);
+  /* The values need no zeroing: each is written before it is read. */
+  batch = g_malloc (sizeof (Batch) + capacity * sizeof (GValue));
+  memset (batch, 0, sizeof (Batch));
   batch->self = self;
   batch->op = op;
   batch->max = max_items;
+  batch->items = batch->inline_items;
+  batch->capacity = capacity;
 
   batch_run (batch);
 }
@@ -1966,36 +1994,24 @@ wrong_context (AgenGenerator  *self,
 
 /* The yield itself. value is moved (NULL = None). On return, *sent (if
  * given) is initialised. */
-/* A yield inside a batch that still has room after this value, while the
- * batch's driver waits for the step within its own call: the value goes
- * straight into the batch and the body goes on, as if the driver had taken
- * it and resumed the body with a next, which is all it would do. Two
- * switches and an op set-up fewer per value. */
-static gboolean
-agen_generator_yield_into_batch (AgenGenerator *self,
-                                 GValue        *value)
+/* The batch a yield may go straight into, or NULL: one that still has room
+ * after this value, while the batch's driver waits for the step within its
+ * own call. The value then goes into the batch and the body goes on, as if
+ * the driver had taken it and resumed the body with a next, which is all
+ * it would do. Two switches and an op set-up fewer per value. */
+G_ALWAYS_INLINE static inline Batch *
+agen_generator_open_batch (AgenGenerator *self)
 {
   Batch *batch;
-  GValue item;
 
   if (self->op->complete != batch_step_complete)
-    return FALSE;
+    return NULL;
 
   batch = (Batch *) self->op;
   if (!batch->stepping || batch->n_items + 1 >= batch->max)
-    return FALSE;
+    return NULL;
 
-  if (value != NULL && G_VALUE_TYPE (value) != G_TYPE_INVALID)
-    {
-      batch_append (batch, value);
-    }
-  else
-    {
-      agen_value_init_none (&item);
-      batch_append (batch, &item);
-    }
-
-  return TRUE;
+  return batch;
 }
 
 G_ALWAYS_INLINE static inline gboolean
@@ -2005,9 +2021,15 @@ agen_generator_yield_take (AgenGenerator  *self,
                            GError        **error)
 {
   AgenOp *op;
+  Batch *batch;
 
-  if (agen_generator_yield_into_batch (self, value))
+  batch = agen_generator_open_batch (self);
+  if (batch != NULL)
     {
+      if (value != NULL && G_VALUE_TYPE (value) != G_TYPE_INVALID)
+        batch_append (batch, value);
+      else
+        agen_value_init_none (batch_append_slot (batch));
       if (sent != NULL)
         agen_value_init_none (sent);
       return TRUE;
@@ -2096,6 +2118,7 @@ agen_generator_yield (AgenGenerator  *self,
                       GError        **error)
 {
   GValue copy = G_VALUE_INIT;
+  Batch *batch;
 
   g_return_val_if_fail (AGEN_IS_GENERATOR (self), FALSE);
   /* Not G_IS_VALUE(): that is a type-system lookup per item. */
@@ -2107,6 +2130,19 @@ agen_generator_yield (AgenGenerator  *self,
       if (sent != NULL)
         agen_value_init_none (sent);
       return wrong_context (self, "agen_generator_yield()", error);
+    }
+
+  /* Into an open batch, the value is copied straight into its place. */
+  batch = agen_generator_open_batch (self);
+  if (batch != NULL)
+    {
+      if (value != NULL)
+        agen_value_copy_into (value, batch_append_slot (batch));
+      else
+        agen_value_init_none (batch_append_slot (batch));
+      if (sent != NULL)
+        agen_value_init_none (sent);
+      return TRUE;
     }
 
   if (value != NULL)

@@ -61,13 +61,65 @@ gboolean  agen_value_is_none   (const GValue  *value);
 /* Initialises value (unset on entry) to None. */
 void      agen_value_init_none (GValue        *value);
 
-/* Initialises dest (unset on entry) to a copy of src; cheap for plain-data
- * types (numbers, pointers, enums, flags). */
-void      agen_value_copy_into (const GValue  *src,
+gboolean  agen_value_type_is_plain_derived (GType  type);
+void      agen_value_copy_slow (const GValue  *src,
                                 GValue        *dest);
 
+/* Types whose GValue is plain data: copying is copying the struct and
+ * unsetting frees nothing. The generic GValue calls look up the type's
+ * value table under a lock each time, which costs more than a whole
+ * fiber switch; values crossing a yield are mostly of these types. Inline:
+ * it is on the per-value path of every operation. */
+static inline gboolean
+agen_value_type_is_plain (GType type)
+{
+  switch (type)
+    {
+    case G_TYPE_CHAR:
+    case G_TYPE_UCHAR:
+    case G_TYPE_BOOLEAN:
+    case G_TYPE_INT:
+    case G_TYPE_UINT:
+    case G_TYPE_LONG:
+    case G_TYPE_ULONG:
+    case G_TYPE_INT64:
+    case G_TYPE_UINT64:
+    case G_TYPE_FLOAT:
+    case G_TYPE_DOUBLE:
+    case G_TYPE_POINTER:
+      return TRUE;
+
+    default:
+      return type > G_TYPE_FUNDAMENTAL_MAX && agen_value_type_is_plain_derived (type);
+    }
+}
+
+/* Initialises dest (unset or uninitialised memory on entry) to a copy of
+ * src; cheap for plain-data types (numbers, pointers, enums, flags). */
+static inline void
+agen_value_copy_into (const GValue *src,
+                      GValue       *dest)
+{
+  if (agen_value_type_is_plain (G_VALUE_TYPE (src)))
+    *dest = *src;
+  else
+    agen_value_copy_slow (src, dest);
+}
+
 /* Unsets value if it is set; cheap for plain-data types. */
-void      agen_value_clear     (GValue        *value);
+static inline void
+agen_value_clear (GValue *value)
+{
+  GType type = G_VALUE_TYPE (value);
+
+  if (type == G_TYPE_INVALID)
+    return;
+
+  if (agen_value_type_is_plain (type))
+    *value = (GValue) G_VALUE_INIT;
+  else
+    g_value_unset (value);
+}
 
 void      agen_op_init_inputs  (AgenOp             *op,
                                 const GValue       *in_value,

@@ -27,63 +27,23 @@ agen_value_init_none (GValue *value)
   value->g_type = G_TYPE_POINTER;
 }
 
-/* Types whose GValue is plain data: copying is copying the struct and
- * unsetting frees nothing. The generic GValue calls look up the type's
- * value table under a lock each time, which costs more than a whole
- * fiber switch; values crossing a yield are mostly of these types. */
-static inline gboolean
-value_type_is_plain (GType type)
+gboolean
+agen_value_type_is_plain_derived (GType type)
 {
-  switch (type)
-    {
-    case G_TYPE_CHAR:
-    case G_TYPE_UCHAR:
-    case G_TYPE_BOOLEAN:
-    case G_TYPE_INT:
-    case G_TYPE_UINT:
-    case G_TYPE_LONG:
-    case G_TYPE_ULONG:
-    case G_TYPE_INT64:
-    case G_TYPE_UINT64:
-    case G_TYPE_FLOAT:
-    case G_TYPE_DOUBLE:
-    case G_TYPE_POINTER:
-      return TRUE;
+  type = g_type_fundamental (type);
 
-    default:
-      if (type <= G_TYPE_FUNDAMENTAL_MAX)
-        return FALSE;
-      type = g_type_fundamental (type);
-      return type == G_TYPE_ENUM || type == G_TYPE_FLAGS;
-    }
+  return type == G_TYPE_ENUM || type == G_TYPE_FLAGS;
 }
 
 void
-agen_value_copy_into (const GValue *src,
+agen_value_copy_slow (const GValue *src,
                       GValue       *dest)
 {
-  if (value_type_is_plain (G_VALUE_TYPE (src)))
-    {
-      *dest = *src;
-      return;
-    }
-
+  /* dest may be uninitialised memory (a batch's next slot), which
+   * g_value_init() would take for a set value. */
+  *dest = (GValue) G_VALUE_INIT;
   g_value_init (dest, G_VALUE_TYPE (src));
   g_value_copy (src, dest);
-}
-
-void
-agen_value_clear (GValue *value)
-{
-  GType type = G_VALUE_TYPE (value);
-
-  if (type == G_TYPE_INVALID)
-    return;
-
-  if (value_type_is_plain (type))
-    memset (value, 0, sizeof *value);
-  else
-    g_value_unset (value);
 }
 
 void

@@ -132,6 +132,61 @@ test_full_batches (void)
   g_assert_cmpint (agen_generator_get_state (gen), ==, AGEN_GENERATOR_STATE_CLOSED);
 }
 
+static gboolean
+string_body (AgenGenerator  *self,
+             gpointer        user_data,
+             GError        **error)
+{
+  guint count = GPOINTER_TO_UINT (user_data);
+
+  for (guint i = 0; i < count; i++)
+    {
+      g_auto(GValue) value = G_VALUE_INIT;
+
+      g_value_init (&value, G_TYPE_STRING);
+      g_value_take_string (&value, g_strdup_printf ("value %u", i));
+      if (!agen_generator_yield (self, &value, NULL, error))
+        return FALSE;
+    }
+
+  return TRUE;
+}
+
+static void
+test_large_batches (void)
+{
+  g_autoptr(AgenGenerator) gen = agen_generator_new (string_body, GUINT_TO_POINTER (700), NULL);
+  Batch batch;
+  guint next = 0;
+
+  g_test_summary ("Batches larger than the 64 values a batch holds without "
+                  "growing, of strings (copied, owned by the array): 700 "
+                  "values in batches of 300, every one once, in order");
+
+  while (next < 700)
+    {
+      guint expected = MIN (300, 700 - next);
+
+      next_many (gen, 300, NULL, &batch);
+      g_assert_no_error (batch.error);
+      g_assert_true (batch.ok);
+      g_assert_cmpuint (batch.values->len, ==, expected);
+      for (guint i = 0; i < expected; i++)
+        {
+          GValue *value = &g_array_index (batch.values, GValue, i);
+          g_autofree char *want = g_strdup_printf ("value %u", next + i);
+
+          g_assert_true (G_VALUE_HOLDS_STRING (value));
+          g_assert_cmpstr (g_value_get_string (value), ==, want);
+        }
+      batch_clear (&batch);
+      next += expected;
+    }
+
+  next_many (gen, 300, NULL, &batch);
+  assert_finished (&batch);
+}
+
 static void
 test_waiting_step_delivers (void)
 {
@@ -265,6 +320,7 @@ main (int   argc,
   g_test_init (&argc, &argv, NULL);
 
   g_test_add_func ("/Agen/NextMany/full-batches", test_full_batches);
+  g_test_add_func ("/Agen/NextMany/large-batches", test_large_batches);
   g_test_add_func ("/Agen/NextMany/waiting-step-delivers", test_waiting_step_delivers);
   g_test_add_func ("/Agen/NextMany/error-after-values-is-deferred", test_error_after_values_is_deferred);
   g_test_add_func ("/Agen/NextMany/deferred-error-reaches-next", test_deferred_error_reaches_next);
