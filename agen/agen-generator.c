@@ -317,8 +317,8 @@ agen_generator_body_entry (gpointer data)
 G_ALWAYS_INLINE static inline void
 agen_generator_resume_fiber_inline (AgenGenerator *self)
 {
-  GMainContext *owner = agen_context_get_main_context (self->owner);
   AgenFiber *current = agen_fiber_peek_current ();
+  GMainContext *owner = NULL;
   gboolean push;
   AgenOp *completed;
 
@@ -334,7 +334,7 @@ agen_generator_resume_fiber_inline (AgenGenerator *self)
    * body resumed from the body of a generator with the same owner has it
    * already (the common yield_from case, checked without a lookup). */
   if (current != NULL &&
-      ((AgenGenerator *) agen_fiber_get_data (current))->owner == self->owner)
+      ((AgenGenerator *) current->data)->owner == self->owner)
     {
       push = FALSE;
     }
@@ -342,6 +342,7 @@ agen_generator_resume_fiber_inline (AgenGenerator *self)
     {
       GMainContext *thread_default = g_main_context_get_thread_default ();
 
+      owner = agen_context_get_main_context (self->owner);
       push = owner != (thread_default ? thread_default : g_main_context_default ());
     }
   if (push)
@@ -669,7 +670,7 @@ can_resume_directly (AgenGenerator *self,
     return FALSE;
 
   if (fiber != NULL &&
-      ((AgenGenerator *) agen_fiber_get_data (fiber))->owner == self->owner)
+      ((AgenGenerator *) fiber->data)->owner == self->owner)
     return TRUE;
 
   return agen_context_is_current_thread (self->owner);
@@ -692,7 +693,7 @@ agen_generator_run_blocking (AgenGenerator  *self,
   if (fiber != NULL)
     {
       /* Inside a body: suspend only that body until the op completes. */
-      blocking.waiter = agen_fiber_get_data (fiber);
+      blocking.waiter = fiber->data;
 
       if (self->owner != NULL && !agen_context_is_current_thread (self->owner))
         {
@@ -769,7 +770,7 @@ agen_generator_step_here (AgenGenerator  *self,
 
   blocking_op_init (&blocking, kind, in_value, NULL, NULL);
   if (fiber != NULL)
-    blocking.waiter = agen_fiber_get_data (fiber);
+    blocking.waiter = fiber->data;
 
   self->op = &blocking.op;
   agen_generator_set_state (self, AGEN_GENERATOR_STATE_RUNNING);
