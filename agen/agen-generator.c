@@ -754,21 +754,23 @@ agen_generator_run_blocking (AgenGenerator  *self,
   return blocking_op_finish (&blocking, value, error);
 }
 
-/* The blocking next or send of a consumer's loop, when
- * can_resume_directly() holds: straight into the body, with no frame
- * between the caller and the switch (inlined into agen_generator_next()
- * and agen_generator_send()). fiber is the current fiber or NULL. */
+/* A blocking op when can_resume_directly() holds: straight into the body,
+ * with no frame between the caller and the switch (inlined into the
+ * blocking forms). The per-item case of a consumer's loop, a next or a
+ * send, is what it is for; a close or throw merely skips the state table
+ * too. fiber is the current fiber or NULL. */
 G_ALWAYS_INLINE static inline gboolean
 agen_generator_step_here (AgenGenerator  *self,
                           AgenOpKind      kind,
                           const GValue   *in_value,
+                          const GError   *in_error,
                           AgenFiber      *fiber,
                           GValue         *value,
                           GError        **error)
 {
   BlockingOp blocking;
 
-  blocking_op_init (&blocking, kind, in_value, NULL, NULL);
+  blocking_op_init (&blocking, kind, in_value, in_error, NULL);
   if (fiber != NULL)
     blocking.waiter = fiber->data;
 
@@ -1871,7 +1873,7 @@ agen_generator_next (AgenGenerator  *self,
 
   fiber = agen_fiber_peek_current ();
   if (G_LIKELY (can_resume_directly (self, cancellable, fiber)))
-    return agen_generator_step_here (self, AGEN_OP_NEXT, NULL, fiber, value, error);
+    return agen_generator_step_here (self, AGEN_OP_NEXT, NULL, NULL, fiber, value, error);
 
   return agen_generator_run_blocking (self, AGEN_OP_NEXT, NULL, NULL,
                                       cancellable, value, error);
@@ -1907,7 +1909,7 @@ agen_generator_send (AgenGenerator  *self,
 
   fiber = agen_fiber_peek_current ();
   if (G_LIKELY (can_resume_directly (self, cancellable, fiber)))
-    return agen_generator_step_here (self, AGEN_OP_SEND, in_value, fiber, value, error);
+    return agen_generator_step_here (self, AGEN_OP_SEND, in_value, NULL, fiber, value, error);
 
   return agen_generator_run_blocking (self, AGEN_OP_SEND, in_value, NULL,
                                       cancellable, value, error);
@@ -1934,10 +1936,16 @@ agen_generator_throw (AgenGenerator  *self,
                       GValue         *value,
                       GError        **error)
 {
+  AgenFiber *fiber;
+
   g_return_val_if_fail (AGEN_IS_GENERATOR (self), FALSE);
   g_return_val_if_fail (in_error != NULL, FALSE);
   g_return_val_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable), FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  fiber = agen_fiber_peek_current ();
+  if (can_resume_directly (self, cancellable, fiber))
+    return agen_generator_step_here (self, AGEN_OP_THROW, NULL, in_error, fiber, value, error);
 
   return agen_generator_run_blocking (self, AGEN_OP_THROW, NULL, in_error,
                                       cancellable, value, error);
@@ -1959,9 +1967,15 @@ agen_generator_close (AgenGenerator  *self,
                       GCancellable   *cancellable,
                       GError        **error)
 {
+  AgenFiber *fiber;
+
   g_return_val_if_fail (AGEN_IS_GENERATOR (self), FALSE);
   g_return_val_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable), FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  fiber = agen_fiber_peek_current ();
+  if (can_resume_directly (self, cancellable, fiber))
+    return agen_generator_step_here (self, AGEN_OP_CLOSE, NULL, NULL, fiber, NULL, error);
 
   return agen_generator_run_blocking (self, AGEN_OP_CLOSE, NULL, NULL,
                                       cancellable, NULL, error);
