@@ -93,6 +93,44 @@ run_agen_fiber (guint64  iterations,
   return pull_check (&pull, error, "agen-fiber");
 }
 
+/* agen-reuse: agen-fiber with a body that keeps one GValue ---------------- */
+
+/* The cheapest GValue traffic the API allows: the body initialises one
+ * GValue and only sets it per item (agen_generator_yield() copies it); the
+ * consumer still unsets what it receives, as the API requires. */
+static gboolean
+reusing_int_body (AgenGenerator  *self,
+                  gpointer        user_data,
+                  GError        **error)
+{
+  g_auto(GValue) value = G_VALUE_INIT;
+
+  g_value_init (&value, G_TYPE_INT);
+  for (gint i = 0; ; i++)
+    {
+      g_value_set_int (&value, i);
+      if (!agen_generator_yield (self, &value, NULL, error))
+        return FALSE;
+    }
+}
+
+static gint64
+run_agen_fiber_reuse (guint64  iterations,
+                      gpointer user_data)
+{
+  Pull pull = { NULL, iterations, 0, -1 };
+  g_autoptr(AgenGenerator) consumer = NULL;
+  g_autoptr(GError) error = NULL;
+
+  pull.inner = agen_generator_new (reusing_int_body, NULL, NULL);
+  consumer = agen_generator_new (consumer_body, &pull, NULL);
+
+  if (agen_generator_next (consumer, NULL, NULL, &error))
+    g_set_error_literal (&error, G_IO_ERROR, G_IO_ERROR_FAILED, "the consumer yielded");
+
+  return pull_check (&pull, error, "agen-reuse");
+}
+
 /* agen-thread: the same loop on the thread's own stack ---------------------- */
 
 static gint64
@@ -169,6 +207,8 @@ main (int    argc,
       run_c_iterator, NULL },
     { "agen-fiber", "agen_generator_next() from another generator's body (the B2 case)",
       run_agen_fiber, NULL },
+    { "agen-reuse", "agen-fiber, the body setting one GValue instead of a new one per item",
+      run_agen_fiber_reuse, NULL },
     { "agen-thread", "agen_generator_next() from a plain loop on the thread's stack",
       run_agen_thread, NULL },
   };
