@@ -144,6 +144,17 @@ static guint notify_signal_id;
 
 G_DEFINE_FINAL_TYPE (AgenGenerator, agen_generator, G_TYPE_OBJECT)
 
+/* The type, for the argument checks of the per-item calls, where
+ * AGEN_IS_GENERATOR() would call agen_generator_get_type() every time.
+ * The type is final, so an exact match is the whole check. Set by
+ * class_init, before any instance exists. */
+static GType agen_generator_type;
+
+#define IS_GENERATOR(instance) \
+  ((instance) != NULL && \
+   ((GTypeInstance *) (instance))->g_class != NULL && \
+   ((GTypeInstance *) (instance))->g_class->g_type == agen_generator_type)
+
 static void agen_generator_resume_fiber   (AgenGenerator *self);
 static void agen_generator_set_stack_size (AgenGenerator *self,
                                            gsize          stack_size);
@@ -986,6 +997,8 @@ agen_generator_class_init (AgenGeneratorClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
 
+  agen_generator_type = G_TYPE_FROM_CLASS (klass);
+
   /* Our messages are translatable: every error reaching a user goes
    * through this class, so bind the domain here, once. */
   bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
@@ -1584,6 +1597,7 @@ typedef struct
   GError         *error;
   gboolean        stepping;   /* inside agen_generator_start_op() */
   gboolean        step_done;
+  gboolean        has_owned;  /* some value owns memory: the array needs a clear func */
   /* Where items point first: room for BATCH_INLINE_ITEMS values in the
    * same allocation as the batch, so that a batch of up to that many
    * values allocates nothing else. */
@@ -1628,6 +1642,8 @@ static inline void
 batch_append (Batch  *batch,
               GValue *value)
 {
+  if (!agen_value_type_is_plain (G_VALUE_TYPE (value)))
+    batch->has_owned = TRUE;
   *batch_append_slot (batch) = *value;
   *value = (GValue) G_VALUE_INIT;
 }
@@ -1722,7 +1738,10 @@ batch_finish (Batch *batch)
         }
 
       values = g_array_sized_new (FALSE, FALSE, sizeof (GValue), batch->n_items);
-      g_array_set_clear_func (values, clear_value);
+      /* Without a clear func, freeing an array of numbers frees just the
+       * array, instead of calling the func for every value. */
+      if (batch->has_owned)
+        g_array_set_clear_func (values, clear_value);
       g_array_append_vals (values, batch->items, batch->n_items);
       batch->n_items = 0;
 
@@ -1867,7 +1886,7 @@ agen_generator_next (AgenGenerator  *self,
 {
   AgenFiber *fiber;
 
-  g_return_val_if_fail (AGEN_IS_GENERATOR (self), FALSE);
+  g_return_val_if_fail (IS_GENERATOR (self), FALSE);
   g_return_val_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable), FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
@@ -1902,7 +1921,7 @@ agen_generator_send (AgenGenerator  *self,
 {
   AgenFiber *fiber;
 
-  g_return_val_if_fail (AGEN_IS_GENERATOR (self), FALSE);
+  g_return_val_if_fail (IS_GENERATOR (self), FALSE);
   g_return_val_if_fail (in_value == NULL || G_IS_VALUE (in_value), FALSE);
   g_return_val_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable), FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
@@ -2135,7 +2154,7 @@ agen_generator_yield (AgenGenerator  *self,
   GValue copy = G_VALUE_INIT;
   Batch *batch;
 
-  g_return_val_if_fail (AGEN_IS_GENERATOR (self), FALSE);
+  g_return_val_if_fail (IS_GENERATOR (self), FALSE);
   /* Not G_IS_VALUE(): that is a type-system lookup per item. */
   g_return_val_if_fail (value == NULL || G_VALUE_TYPE (value) != G_TYPE_INVALID, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
@@ -2151,10 +2170,15 @@ agen_generator_yield (AgenGenerator  *self,
   batch = agen_generator_open_batch (self);
   if (batch != NULL)
     {
-      if (value != NULL)
-        agen_value_copy_into (value, batch_append_slot (batch));
-      else
+      if (value == NULL)
         agen_value_init_none (batch_append_slot (batch));
+      else if (agen_value_type_is_plain (G_VALUE_TYPE (value)))
+        *batch_append_slot (batch) = *value;
+      else
+        {
+          batch->has_owned = TRUE;
+          agen_value_copy_slow (value, batch_append_slot (batch));
+        }
       if (sent != NULL)
         agen_value_init_none (sent);
       return TRUE;
