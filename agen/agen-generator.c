@@ -182,27 +182,39 @@ agen_generator_display_name (AgenGenerator *self)
 }
 
 static void
-notify_changes_now (gpointer data)
+notify_state_change (gpointer data)
 {
   AgenGenerator *self = data;
   AgenGeneratorState state = self->state;
   gboolean was_running = self->notified_state == AGEN_GENERATOR_STATE_RUNNING;
   gboolean running = state == AGEN_GENERATOR_STATE_RUNNING;
 
-  if (state != self->notified_state)
-    {
-      self->notified_state = state;
-      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STATE]);
-      if (running != was_running)
-        g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RUNNING]);
-    }
+  self->notified_state = state;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STATE]);
+  if (running != was_running)
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RUNNING]);
+}
+
+/* Whether notify::NAME has a handler, connected with that detail or none
+ * (detail 0 would only find the latter). */
+static gboolean
+has_notify_handler (AgenGenerator *self,
+                    GParamSpec    *pspec)
+{
+  return g_signal_has_handler_pending (self, notify_signal_id,
+                                       g_param_spec_get_name_quark (pspec), TRUE);
 }
 
 /* Emits notify::state and notify::running if the state changed since the
  * last emission. Handlers are user code, possibly a binding's: they never
  * run on a fiber's stack. On the thread's stack GObject's own check for
- * handlers is the cheapest (a flag); on a fiber's, one lookup tells
- * whether switching to the thread's stack is needed at all. */
+ * handlers is the cheapest (a flag). On a fiber's, one lookup tells
+ * whether switching to the thread's stack is needed at all.
+ *
+ * (Overriding GObjectClass.dispatch_properties_changed to move every
+ * emission would be simpler, but GObject then freezes the notify queue
+ * around every construction and disposal: a third more per short-lived
+ * generator.) */
 static inline void
 agen_generator_notify_changes (AgenGenerator *self)
 {
@@ -210,18 +222,37 @@ agen_generator_notify_changes (AgenGenerator *self)
     return;
 
   if (!on_fiber_stack ())
-    {
-      notify_changes_now (self);
-      return;
-    }
+    notify_state_change (self);
+  else if (has_notify_handler (self, properties[PROP_STATE]) ||
+           has_notify_handler (self, properties[PROP_RUNNING]))
+    agen_fiber_call_on_thread_stack (notify_state_change, self);
+  else
+    self->notified_state = self->state;
+}
 
-  if (!g_signal_has_handler_pending (self, notify_signal_id, 0, TRUE))
-    {
-      self->notified_state = self->state;
-      return;
-    }
+typedef struct
+{
+  GObject    *object;
+  GParamSpec *pspec;
+} NotifyCall;
 
-  agen_fiber_call_on_thread_stack (notify_changes_now, self);
+static void
+notify_call_run (gpointer data)
+{
+  NotifyCall *call = data;
+
+  g_object_notify_by_pspec (call->object, call->pspec);
+}
+
+/* g_object_notify_by_pspec() for the other properties, which a body may
+ * change too (its name): the handlers run on the thread's stack. */
+static void
+agen_generator_notify (AgenGenerator *self,
+                       GParamSpec    *pspec)
+{
+  NotifyCall call = { G_OBJECT (self), pspec };
+
+  agen_fiber_call_on_thread_stack (notify_call_run, &call);
 }
 
 typedef struct
@@ -1009,6 +1040,8 @@ agen_generator_class_init (AgenGeneratorClass *klass)
   object_class->get_property = agen_generator_get_property;
   object_class->set_property = agen_generator_set_property;
 
+  notify_signal_id = g_signal_lookup ("notify", G_TYPE_OBJECT);
+
   /**
    * AgenGenerator:name:
    *
@@ -1074,7 +1107,6 @@ agen_generator_class_init (AgenGeneratorClass *klass)
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
-  notify_signal_id = g_signal_lookup ("notify", G_TYPE_OBJECT);
 }
 
 static void
@@ -1185,7 +1217,7 @@ agen_generator_set_name (AgenGenerator *self,
   if (self->fiber != NULL)
     agen_fiber_set_label (self->fiber, name);
 
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_NAME]);
+  agen_generator_notify (self, properties[PROP_NAME]);
 }
 
 /**
@@ -1222,7 +1254,7 @@ agen_generator_set_stack_size (AgenGenerator *self,
   if (self->stack_size != stack_size)
     {
       self->stack_size = stack_size;
-      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STACK_SIZE]);
+      agen_generator_notify (self, properties[PROP_STACK_SIZE]);
     }
 }
 

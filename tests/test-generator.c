@@ -10,6 +10,7 @@
 
 #include <agen.h>
 
+#include "agen-fiber-private.h"
 #include "agen-test-util.h"
 
 /* A scripted body ----------------------------------------------------------
@@ -2156,6 +2157,125 @@ test_properties_running (void)
   g_assert_false (prop_running (gen));
 }
 
+/* Notifications: what each handler saw. */
+typedef struct
+{
+  GArray   *states;          /* AgenGeneratorState at each notify::state */
+  guint     running_notifies;
+  guint     on_fiber_stack;  /* handlers that ran on a fiber's stack */
+} Notified;
+
+static void
+on_notify (GObject    *object,
+           GParamSpec *pspec,
+           gpointer    user_data)
+{
+  Notified *notified = user_data;
+
+  if (agen_fiber_get_current () != NULL)
+    notified->on_fiber_stack++;
+
+  if (g_str_equal (pspec->name, "state"))
+    {
+      AgenGeneratorState state = agen_generator_get_state (AGEN_GENERATOR (object));
+
+      g_array_append_val (notified->states, state);
+    }
+  else if (g_str_equal (pspec->name, "running"))
+    {
+      notified->running_notifies++;
+    }
+}
+
+static void
+on_name_notify (GObject    *object,
+                GParamSpec *pspec,
+                gpointer    user_data)
+{
+  guint *count = user_data;
+
+  g_assert_null (agen_fiber_get_current ());
+  (*count)++;
+}
+
+static gboolean
+renaming_body (AgenGenerator  *self,
+               gpointer        user_data,
+               GError        **error)
+{
+  /* From inside the body: its handler must still run off the fiber. */
+  agen_generator_set_name (self, "renamed");
+
+  return agen_test_yield_int (self, 1, NULL, error) &&
+         agen_test_yield_int (self, 2, NULL, error);
+}
+
+/* A consumer body pulling the inner generator with the blocking next. */
+static gboolean
+pulling_body (AgenGenerator  *self,
+              gpointer        user_data,
+              GError        **error)
+{
+  AgenGenerator *inner = user_data;
+  g_auto(GValue) value = G_VALUE_INIT;
+
+  if (!agen_generator_next (inner, NULL, &value, error))
+    return FALSE;
+  g_assert_cmpint (g_value_get_int (&value), ==, 1);
+  g_value_unset (&value);
+
+  /* The inner body returns after its second value: pulled later. */
+  return TRUE;
+}
+
+static void
+test_properties_notify (void)
+{
+  g_autoptr(AgenGenerator) gen = agen_generator_new (renaming_body, NULL, NULL);
+  g_autoptr(AgenGenerator) consumer = agen_generator_new (pulling_body, gen, NULL);
+  g_auto(AgenTestResult) r = AGEN_TEST_RESULT_INIT;
+  Notified notified = { g_array_new (FALSE, FALSE, sizeof (AgenGeneratorState)), 0, 0 };
+  guint name_notifies = 0;
+  g_autoptr(GError) error = NULL;
+  g_auto(GValue) value = G_VALUE_INIT;
+
+  g_test_summary ("notify::state, notify::running and notify::name are "
+                  "emitted for net changes, whether the op comes from the "
+                  "thread's stack, from inside another body or from the "
+                  "body itself, and their handlers never run on a fiber's "
+                  "stack");
+
+  g_signal_connect (gen, "notify::state", G_CALLBACK (on_notify), &notified);
+  g_signal_connect (gen, "notify::running", G_CALLBACK (on_notify), &notified);
+  g_signal_connect (gen, "notify::name", G_CALLBACK (on_name_notify), &name_notifies);
+
+  /* The first value, pulled from inside another body (a fiber) */
+  g_assert_false (agen_generator_next (consumer, NULL, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpstr (agen_generator_get_name (gen), ==, "renamed");
+  g_assert_cmpuint (name_notifies, ==, 1);
+  g_assert_cmpuint (notified.states->len, ==, 1);
+  g_assert_cmpint (g_array_index (notified.states, AgenGeneratorState, 0), ==,
+                   AGEN_GENERATOR_STATE_SUSPENDED);
+  /* CREATED -> SUSPENDED: "running" was FALSE before and after */
+  g_assert_cmpuint (notified.running_notifies, ==, 0);
+
+  /* The second, from the thread's stack: SUSPENDED -> SUSPENDED, nothing */
+  g_assert_true (agen_generator_next (gen, NULL, &value, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (notified.states->len, ==, 1);
+
+  /* The end, async: CLOSED */
+  agen_test_next (gen, NULL, &r);
+  agen_test_assert_finished (&r);
+  g_assert_cmpuint (notified.states->len, ==, 2);
+  g_assert_cmpint (g_array_index (notified.states, AgenGeneratorState, 1), ==,
+                   AGEN_GENERATOR_STATE_CLOSED);
+
+  g_assert_cmpuint (notified.on_fiber_stack, ==, 0);
+  g_array_unref (notified.states);
+}
+
 static void
 test_properties_name (void)
 {
@@ -2810,6 +2930,7 @@ main (int   argc,
 
   g_test_add_func ("/Agen/Generator/properties/state", test_properties_state);
   g_test_add_func ("/Agen/Generator/properties/running", test_properties_running);
+  g_test_add_func ("/Agen/Generator/properties/notify", test_properties_notify);
   g_test_add_func ("/Agen/Generator/properties/name", test_properties_name);
   g_test_add_func ("/Agen/Generator/properties/stack-size", test_properties_stack_size);
   g_test_add_func ("/Agen/Generator/properties/context", test_properties_context);
