@@ -224,7 +224,9 @@ agen_generator_notify_changes (AgenGenerator *self)
   if (!on_fiber_stack ())
     notify_state_change (self);
   else if (has_notify_handler (self, properties[PROP_STATE]) ||
-           has_notify_handler (self, properties[PROP_RUNNING]))
+           ((self->state == AGEN_GENERATOR_STATE_RUNNING) !=
+            (self->notified_state == AGEN_GENERATOR_STATE_RUNNING) &&
+            has_notify_handler (self, properties[PROP_RUNNING])))
     agen_fiber_call_on_thread_stack (notify_state_change, self);
   else
     self->notified_state = self->state;
@@ -707,9 +709,38 @@ can_resume_directly (AgenGenerator *self,
                      GCancellable  *cancellable,
                      AgenFiber     *fiber)
 {
-  if (cancellable != NULL ||
-      g_atomic_int_get (&self->state) != AGEN_GENERATOR_STATE_SUSPENDED)
+  AgenGeneratorState state = g_atomic_int_get (&self->state);
+
+  if (cancellable != NULL || state != AGEN_GENERATOR_STATE_SUSPENDED)
     return FALSE;
+
+  if (fiber != NULL &&
+      ((AgenGenerator *) fiber->data)->owner == self->owner)
+    return TRUE;
+
+  return agen_context_is_current_thread (self->owner);
+}
+
+/* The same for the first next of a generator that has not started: the
+ * start of every short-lived generator's life. The owner is settled here,
+ * as agen_generator_start_op() would, first. */
+static inline gboolean
+can_start_directly (AgenGenerator *self,
+                    GCancellable  *cancellable,
+                    AgenFiber     *fiber)
+{
+  if (cancellable != NULL ||
+      g_atomic_int_get (&self->state) != AGEN_GENERATOR_STATE_CREATED)
+    return FALSE;
+
+  if (g_atomic_pointer_get (&self->owner) == NULL)
+    {
+      agen_generator_first_op (self);
+      /* Its first_iter hook may have done anything, to this generator
+       * too: leave that to the state table. */
+      if (g_atomic_int_get (&self->state) != AGEN_GENERATOR_STATE_CREATED)
+        return FALSE;
+    }
 
   if (fiber != NULL &&
       ((AgenGenerator *) fiber->data)->owner == self->owner)
@@ -1923,7 +1954,8 @@ agen_generator_next (AgenGenerator  *self,
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
   fiber = agen_fiber_peek_current ();
-  if (G_LIKELY (can_resume_directly (self, cancellable, fiber)))
+  if (G_LIKELY (can_resume_directly (self, cancellable, fiber)) ||
+      can_start_directly (self, cancellable, fiber))
     return agen_generator_step_here (self, AGEN_OP_NEXT, NULL, NULL, fiber, value, error);
 
   return agen_generator_run_blocking (self, AGEN_OP_NEXT, NULL, NULL,
