@@ -1700,15 +1700,45 @@ batch_append_slot (Batch *batch)
   return &batch->items[batch->n_items++];
 }
 
-/* value is moved. */
+/* value is moved; NULL or unset is None. */
 static inline void
 batch_append (Batch  *batch,
               GValue *value)
 {
+  GValue *slot = batch_append_slot (batch);
+
+  if (value == NULL || G_VALUE_TYPE (value) == G_TYPE_INVALID)
+    {
+      agen_value_init_none (slot);
+      return;
+    }
+
   if (!agen_value_type_is_plain (G_VALUE_TYPE (value)))
     batch->has_owned = TRUE;
-  *batch_append_slot (batch) = *value;
+  *slot = *value;
   *value = (GValue) G_VALUE_INIT;
+}
+
+/* value is copied straight into its place; NULL is None. */
+static inline void
+batch_append_copy (Batch        *batch,
+                   const GValue *value)
+{
+  GValue *slot = batch_append_slot (batch);
+
+  if (value == NULL)
+    {
+      agen_value_init_none (slot);
+    }
+  else if (agen_value_type_is_plain (G_VALUE_TYPE (value)))
+    {
+      *slot = *value;
+    }
+  else
+    {
+      batch->has_owned = TRUE;
+      agen_value_copy_slow (value, slot);
+    }
 }
 
 /* Takes the outcome of the step just done. TRUE to go on. */
@@ -2124,10 +2154,7 @@ agen_generator_yield_take (AgenGenerator  *self,
   batch = agen_generator_open_batch (self);
   if (batch != NULL)
     {
-      if (value != NULL && G_VALUE_TYPE (value) != G_TYPE_INVALID)
-        batch_append (batch, value);
-      else
-        agen_value_init_none (batch_append_slot (batch));
+      batch_append (batch, value);
       if (sent != NULL)
         agen_value_init_none (sent);
       return TRUE;
@@ -2230,19 +2257,10 @@ agen_generator_yield (AgenGenerator  *self,
       return wrong_context (self, "agen_generator_yield()", error);
     }
 
-  /* Into an open batch, the value is copied straight into its place. */
   batch = agen_generator_open_batch (self);
   if (batch != NULL)
     {
-      if (value == NULL)
-        agen_value_init_none (batch_append_slot (batch));
-      else if (agen_value_type_is_plain (G_VALUE_TYPE (value)))
-        *batch_append_slot (batch) = *value;
-      else
-        {
-          batch->has_owned = TRUE;
-          agen_value_copy_slow (value, batch_append_slot (batch));
-        }
+      batch_append_copy (batch, value);
       if (sent != NULL)
         agen_value_init_none (sent);
       return TRUE;
