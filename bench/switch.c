@@ -54,6 +54,74 @@ run_agen_fiber (guint64  iterations,
   return elapsed;
 }
 
+/* agen fibers, three frames deep on each side ------------------------------ */
+
+/* The same round trip with two more functions between each loop and the
+ * switch: what every frame that is live across a switch costs, since the
+ * returns after a switch are mispredicted (see
+ * agen/agen-fiber-inline-private.h). */
+static G_NO_INLINE void
+deep_suspend_2 (void)
+{
+  agen_fiber_suspend ();
+  __asm__ volatile ("");  /* not a tail call: the frame stays live */
+}
+
+static G_NO_INLINE void
+deep_suspend_1 (void)
+{
+  deep_suspend_2 ();
+  __asm__ volatile ("");
+}
+
+static G_NO_INLINE void
+deep_resume_2 (AgenFiber *fiber)
+{
+  agen_fiber_resume (fiber);
+  __asm__ volatile ("");
+}
+
+static G_NO_INLINE void
+deep_resume_1 (AgenFiber *fiber)
+{
+  deep_resume_2 (fiber);
+  __asm__ volatile ("");
+}
+
+static void
+deep_bounce (gpointer data)
+{
+  Bouncer *bouncer = data;
+
+  while (!bouncer->stop)
+    {
+      bouncer->rounds++;
+      deep_suspend_1 ();
+    }
+}
+
+static gint64
+run_agen_deep (guint64  iterations,
+               gpointer user_data)
+{
+  Bouncer bouncer = { FALSE, 0 };
+  AgenFiber *fiber = agen_fiber_new (deep_bounce, &bouncer, 0, "bench");
+  gint64 start, elapsed;
+
+  start = bench_now_ns ();
+  for (guint64 i = 0; i < iterations; i++)
+    deep_resume_1 (fiber);
+  elapsed = bench_now_ns () - start;
+
+  bouncer.stop = TRUE;
+  agen_fiber_resume (fiber);
+  if (!agen_fiber_is_finished (fiber) || bouncer.rounds != iterations)
+    return -1;
+  agen_fiber_free (fiber);
+
+  return elapsed;
+}
+
 /* glibc ucontext ---------------------------------------------------------- */
 
 static ucontext_t uc_main;
@@ -106,6 +174,8 @@ main (int    argc,
   const BenchVariant variants[] = {
     { "agen-fiber", "agen_fiber_resume() + agen_fiber_suspend() (private API, asm switch)",
       run_agen_fiber, NULL },
+    { "agen-deep", "the same with two more frames live across the switch on each side",
+      run_agen_deep, NULL },
     { "ucontext", "reference: glibc swapcontext() there and back (a sigprocmask each way)",
       run_ucontext, NULL },
   };
