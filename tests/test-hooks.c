@@ -130,6 +130,7 @@ struct _Hooks
   AgenGeneratorState first_iter_state;
   GMainContext      *first_iter_owner;
   GThread           *first_iter_thread;
+  gboolean           first_iter_closes;  /* the hook closes the generator */
 
   gboolean           in_unref;     /* set by the test around its unref */
   guint              finalizer_calls;
@@ -278,6 +279,14 @@ first_iter_hook (AgenGenerator *generator,
   hooks->first_iter_state = agen_generator_get_state (generator);
   hooks->first_iter_owner = agen_generator_get_context (generator);
   hooks->first_iter_thread = g_thread_self ();
+
+  if (hooks->first_iter_closes)
+    {
+      g_autoptr(GError) error = NULL;
+
+      g_assert_true (agen_generator_close (generator, NULL, &error));
+      g_assert_no_error (error);
+    }
 }
 
 static void
@@ -447,6 +456,37 @@ test_first_iter_blocking (Fixture       *fixture,
   g_assert_true (agen_generator_close (gen, NULL, &error));
   g_assert_no_error (error);
   g_assert_cmpuint (hooks.first_iter_calls, ==, 1);
+
+  g_clear_object (&gen);
+  hooks_unset (&hooks);
+}
+
+static void
+test_first_iter_closes (Fixture       *fixture,
+                        gconstpointer  data)
+{
+  Hooks hooks = { 0, };
+  Body body = { 0, };
+  g_autoptr(AgenGenerator) gen = NULL;
+  g_auto(GValue) v = G_VALUE_INIT;
+  g_autoptr(GError) error = NULL;
+
+  g_test_summary ("a first_iter hook that closes the generator: the blocking "
+                  "next that started it finds it closed (finished, the body "
+                  "never runs)");
+
+  hooks_set (&hooks, fixture->context, TRUE, FALSE);
+  hooks.first_iter_closes = TRUE;
+  body.hooks = &hooks;
+  body.context = fixture->context;
+  gen = body_new (&body, NULL);
+
+  g_assert_false (agen_generator_next (gen, NULL, &v, &error));
+  g_assert_no_error (error);
+  agen_test_assert_none (&v);
+  g_assert_cmpuint (hooks.first_iter_calls, ==, 1);
+  g_assert_cmpuint (body.started, ==, 0);
+  g_assert_cmpint (agen_generator_get_state (gen), ==, AGEN_GENERATOR_STATE_CLOSED);
 
   g_clear_object (&gen);
   hooks_unset (&hooks);
@@ -1637,6 +1677,7 @@ main (int   argc,
 
   ADD ("first-iter-once-before-body", test_first_iter_once_before_body, NULL);
   ADD ("first-iter-blocking", test_first_iter_blocking, NULL);
+  ADD ("first-iter-closes", test_first_iter_closes, NULL);
   ADD ("first-iter-close-fresh", test_first_iter_fresh_op, GINT_TO_POINTER (FRESH_CLOSE));
   ADD ("first-iter-throw-fresh", test_first_iter_fresh_op, GINT_TO_POINTER (FRESH_THROW));
   ADD ("first-iter-refused-send", test_first_iter_fresh_op, GINT_TO_POINTER (FRESH_SEND_VALUE));
