@@ -641,15 +641,6 @@ blocking_op_complete (AgenOp *op)
     }
 }
 
-/* Whether a blocking op may resume the body right away, skipping what
- * agen_generator_start_op() and agen_generator_run_op() would only find
- * out: the per-item case of a consumer's loop. It holds when there is no
- * cancellable to check, the body is suspended at a yield (so the owner is
- * settled and the state table says "resume") and we are on the owner's
- * thread. A body runs only on its owner's thread, so from inside one of
- * the same owner that needs no lookup. The state may only be trusted
- * once we know we are on the owner's thread, where it changes; read on
- * another thread it merely sends us down the general path. */
 static inline void
 blocking_op_init (BlockingOp         *blocking,
                   AgenOpKind          kind,
@@ -704,6 +695,28 @@ agen_generator_wait_blocking (AgenGenerator *self,
     g_main_context_iteration (agen_context_get_main_context (self->owner), TRUE);
 }
 
+/* Whether the caller runs on self's owner thread (the owner is set).
+ * fiber is the current fiber or NULL. A body runs only on its owner's
+ * thread, so from inside one of the same owner that needs no lookup. */
+static inline gboolean
+on_owner_thread (AgenGenerator *self,
+                 AgenFiber     *fiber)
+{
+  if (fiber != NULL &&
+      ((AgenGenerator *) fiber->data)->owner == self->owner)
+    return TRUE;
+
+  return agen_context_is_current_thread (self->owner);
+}
+
+/* Whether a blocking op may resume the body right away, skipping what
+ * agen_generator_start_op() and agen_generator_run_op() would only find
+ * out: the per-item case of a consumer's loop. It holds when there is no
+ * cancellable to check, the body is suspended at a yield (so the owner is
+ * settled and the state table says "resume") and we are on the owner's
+ * thread. The state may only be trusted once we know we are on the
+ * owner's thread, where it changes; read on another thread it merely
+ * sends us down the general path. */
 static inline gboolean
 can_resume_directly (AgenGenerator *self,
                      GCancellable  *cancellable,
@@ -714,11 +727,7 @@ can_resume_directly (AgenGenerator *self,
   if (cancellable != NULL || state != AGEN_GENERATOR_STATE_SUSPENDED)
     return FALSE;
 
-  if (fiber != NULL &&
-      ((AgenGenerator *) fiber->data)->owner == self->owner)
-    return TRUE;
-
-  return agen_context_is_current_thread (self->owner);
+  return on_owner_thread (self, fiber);
 }
 
 /* The same for the first next of a generator that has not started: the
@@ -742,11 +751,7 @@ can_start_directly (AgenGenerator *self,
         return FALSE;
     }
 
-  if (fiber != NULL &&
-      ((AgenGenerator *) fiber->data)->owner == self->owner)
-    return TRUE;
-
-  return agen_context_is_current_thread (self->owner);
+  return on_owner_thread (self, fiber);
 }
 
 static gboolean

@@ -74,15 +74,23 @@ consumer_body (AgenGenerator  *self,
   return pull_items (user_data, error);
 }
 
+/* Which inner body a fiber variant pulls from, and its name. */
+typedef struct
+{
+  const char        *name;
+  AgenGeneratorFunc  inner_body;
+} FiberVariant;
+
 static gint64
 run_agen_fiber (guint64  iterations,
                 gpointer user_data)
 {
+  const FiberVariant *variant = user_data;
   Pull pull = { NULL, iterations, 0, -1 };
   g_autoptr(AgenGenerator) consumer = NULL;
   g_autoptr(GError) error = NULL;
 
-  pull.inner = agen_generator_new (bench_int_body, NULL, NULL);
+  pull.inner = agen_generator_new (variant->inner_body, NULL, NULL);
   consumer = agen_generator_new (consumer_body, &pull, NULL);
 
   /* The consumer's body runs to its end inside this one call, and times
@@ -90,10 +98,10 @@ run_agen_fiber (guint64  iterations,
   if (agen_generator_next (consumer, NULL, NULL, &error))
     g_set_error_literal (&error, G_IO_ERROR, G_IO_ERROR_FAILED, "the consumer yielded");
 
-  return pull_check (&pull, error, "agen-fiber");
+  return pull_check (&pull, error, variant->name);
 }
 
-/* agen-reuse: agen-fiber with a body that keeps one GValue ---------------- */
+/* agen-reuse: agen-fiber with a body that keeps one GValue ----------------- */
 
 /* The cheapest GValue traffic the API allows: the body initialises one
  * GValue and only sets it per item (agen_generator_yield() copies it); the
@@ -112,23 +120,6 @@ reusing_int_body (AgenGenerator  *self,
       if (!agen_generator_yield (self, &value, NULL, error))
         return FALSE;
     }
-}
-
-static gint64
-run_agen_fiber_reuse (guint64  iterations,
-                      gpointer user_data)
-{
-  Pull pull = { NULL, iterations, 0, -1 };
-  g_autoptr(AgenGenerator) consumer = NULL;
-  g_autoptr(GError) error = NULL;
-
-  pull.inner = agen_generator_new (reusing_int_body, NULL, NULL);
-  consumer = agen_generator_new (consumer_body, &pull, NULL);
-
-  if (agen_generator_next (consumer, NULL, NULL, &error))
-    g_set_error_literal (&error, G_IO_ERROR, G_IO_ERROR_FAILED, "the consumer yielded");
-
-  return pull_check (&pull, error, "agen-reuse");
 }
 
 /* agen-thread: the same loop on the thread's own stack ---------------------- */
@@ -202,13 +193,15 @@ main (int    argc,
       char **argv)
 {
   BenchOptions options;
+  static const FiberVariant fiber = { "agen-fiber", bench_int_body };
+  static const FiberVariant reuse = { "agen-reuse", reusing_int_body };
   const BenchVariant variants[] = {
     { "c-iterator", "reference: a plain C next() through a function pointer, same GValue traffic",
       run_c_iterator, NULL },
     { "agen-fiber", "agen_generator_next() from another generator's body (the B2 case)",
-      run_agen_fiber, NULL },
+      run_agen_fiber, (gpointer) &fiber },
     { "agen-reuse", "agen-fiber, the body setting one GValue instead of a new one per item",
-      run_agen_fiber_reuse, NULL },
+      run_agen_fiber, (gpointer) &reuse },
     { "agen-thread", "agen_generator_next() from a plain loop on the thread's stack",
       run_agen_thread, NULL },
   };

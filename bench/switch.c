@@ -32,28 +32,6 @@ bounce (gpointer data)
     }
 }
 
-static gint64
-run_agen_fiber (guint64  iterations,
-                gpointer user_data)
-{
-  Bouncer bouncer = { FALSE, 0 };
-  AgenFiber *fiber = agen_fiber_new (bounce, &bouncer, 0, "bench");
-  gint64 start, elapsed;
-
-  start = bench_now_ns ();
-  for (guint64 i = 0; i < iterations; i++)
-    agen_fiber_resume (fiber);
-  elapsed = bench_now_ns () - start;
-
-  bouncer.stop = TRUE;
-  agen_fiber_resume (fiber);
-  if (!agen_fiber_is_finished (fiber) || bouncer.rounds != iterations)
-    return -1;
-  agen_fiber_free (fiber);
-
-  return elapsed;
-}
-
 /* agen fibers, three frames deep on each side ------------------------------ */
 
 /* The same round trip with two more functions between each loop and the
@@ -100,17 +78,25 @@ deep_bounce (gpointer data)
     }
 }
 
-static gint64
-run_agen_deep (guint64  iterations,
-               gpointer user_data)
+/* How a variant bounces: the fiber's function and how the loop resumes. */
+typedef struct
 {
+  AgenFiberFunc  bounce;
+  void         (*resume) (AgenFiber *fiber);
+} SwitchVariant;
+
+static gint64
+run_agen_fiber (guint64  iterations,
+                gpointer user_data)
+{
+  const SwitchVariant *variant = user_data;
   Bouncer bouncer = { FALSE, 0 };
-  AgenFiber *fiber = agen_fiber_new (deep_bounce, &bouncer, 0, "bench");
+  AgenFiber *fiber = agen_fiber_new (variant->bounce, &bouncer, 0, "bench");
   gint64 start, elapsed;
 
   start = bench_now_ns ();
   for (guint64 i = 0; i < iterations; i++)
-    deep_resume_1 (fiber);
+    variant->resume (fiber);
   elapsed = bench_now_ns () - start;
 
   bouncer.stop = TRUE;
@@ -171,11 +157,13 @@ main (int    argc,
       char **argv)
 {
   BenchOptions options;
+  static const SwitchVariant direct = { bounce, agen_fiber_resume };
+  static const SwitchVariant deep = { deep_bounce, deep_resume_1 };
   const BenchVariant variants[] = {
     { "agen-fiber", "agen_fiber_resume() + agen_fiber_suspend() (private API, asm switch)",
-      run_agen_fiber, NULL },
+      run_agen_fiber, (gpointer) &direct },
     { "agen-deep", "the same with two more frames live across the switch on each side",
-      run_agen_deep, NULL },
+      run_agen_fiber, (gpointer) &deep },
     { "ucontext", "reference: glibc swapcontext() there and back (a sigprocmask each way)",
       run_ucontext, NULL },
   };
