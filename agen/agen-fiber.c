@@ -21,9 +21,10 @@
  * -------------
  *
  * Each fiber keeps two switch contexts: its own (valid while it is not
- * running) and its resumer's (valid while it runs). agen_fiber_resume()
- * saves the running code — the thread's own stack or another fiber — into
- * the resumed fiber's resumer context and switches to the fiber's own;
+ * running) and its resumer's (valid while it runs). Resuming
+ * (agen_fiber_switch_in(), behind agen_fiber_resume()) saves the running
+ * code — the thread's own stack or another fiber — into the resumed
+ * fiber's resumer context and switches to the fiber's own;
  * agen_fiber_suspend() does the reverse. So control always goes back to
  * exactly the code that resumed, nesting works without any per-thread
  * stack of fibers (A resumes B: B's resumer context is A's; when B
@@ -37,8 +38,8 @@
  *
  * A fiber's function returning is the end of its stack's life, but the
  * stack is still in use while the fiber switches away for the last time.
- * So the fiber only marks itself finished, and agen_fiber_resume(), back
- * on the resumer's stack, gives the stack back to the pool.
+ * So the fiber only marks itself finished, and the resume, back on the
+ * resumer's stack, gives the stack back to the pool.
  *
  * The code a suspended fiber continues in (agen_fiber_switch_out()) never
  * touches thread-local variables after its switch returns: the compiler
@@ -573,10 +574,10 @@ agen_fiber_free (AgenFiber *fiber)
 }
 
 /* The chain of fibers running on this thread starts at a fiber resumed
- * from the thread's stack, whose agen_fiber_resume() waits in its switch.
- * Switch straight there, leaving every fiber of the chain as it is (each
- * still waits in its own switch), let that agen_fiber_resume() run func,
- * and have it switch straight back. */
+ * from the thread's stack, whose resume (agen_fiber_switch_in()) waits in
+ * its switch. Switch straight there, leaving every fiber of the chain as
+ * it is (each still waits in its own switch), let that resume run func
+ * (in agen_fiber_resume_tail()), and have it switch straight back. */
 void
 agen_fiber_call_on_thread_stack (AgenFiberFunc func,
                                  gpointer      data)
