@@ -181,17 +181,23 @@ agen_generator_display_name (AgenGenerator *self)
   return self->name != NULL ? self->name : _("(unnamed)");
 }
 
+/* Whether "running" differs from what was last notified. */
+static inline gboolean
+running_changed (AgenGenerator *self)
+{
+  return (self->state == AGEN_GENERATOR_STATE_RUNNING) !=
+         (self->notified_state == AGEN_GENERATOR_STATE_RUNNING);
+}
+
 static void
 notify_state_change (gpointer data)
 {
   AgenGenerator *self = data;
-  AgenGeneratorState state = self->state;
-  gboolean was_running = self->notified_state == AGEN_GENERATOR_STATE_RUNNING;
-  gboolean running = state == AGEN_GENERATOR_STATE_RUNNING;
+  gboolean notify_running = running_changed (self);
 
-  self->notified_state = state;
+  self->notified_state = self->state;
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STATE]);
-  if (running != was_running)
+  if (notify_running)
     g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RUNNING]);
 }
 
@@ -224,8 +230,7 @@ agen_generator_notify_changes (AgenGenerator *self)
   if (!on_fiber_stack ())
     notify_state_change (self);
   else if (has_notify_handler (self, properties[PROP_STATE]) ||
-           ((self->state == AGEN_GENERATOR_STATE_RUNNING) !=
-            (self->notified_state == AGEN_GENERATOR_STATE_RUNNING) &&
+           (running_changed (self) &&
             has_notify_handler (self, properties[PROP_RUNNING])))
     agen_fiber_call_on_thread_stack (notify_state_change, self);
   else
@@ -863,6 +868,29 @@ agen_generator_step_here (AgenGenerator  *self,
   return blocking_op_finish (&blocking, value, error);
 }
 
+/* Every blocking form: the direct path when it applies (a generator that
+ * has not started only for a next: a send, throw or close of one has its
+ * own rules in the state table), the general one otherwise. Inline, so
+ * that the public function itself reaches the switch. */
+G_ALWAYS_INLINE static inline gboolean
+agen_generator_blocking (AgenGenerator  *self,
+                         AgenOpKind      kind,
+                         const GValue   *in_value,
+                         const GError   *in_error,
+                         GCancellable   *cancellable,
+                         GValue         *value,
+                         GError        **error)
+{
+  AgenFiber *fiber = agen_fiber_peek_current ();
+
+  if (G_LIKELY (can_resume_directly (self, cancellable, fiber)) ||
+      (kind == AGEN_OP_NEXT && can_start_directly (self, cancellable, fiber)))
+    return agen_generator_step_here (self, kind, in_value, in_error, fiber, value, error);
+
+  return agen_generator_run_blocking (self, kind, in_value, in_error,
+                                      cancellable, value, error);
+}
+
 /* ------------------------------------------------------------------------
  * GObject
  * ------------------------------------------------------------------------ */
@@ -1280,7 +1308,8 @@ agen_generator_set_stack_size (AgenGenerator *self,
   if (stack_size == 0)
     stack_size = AGEN_GENERATOR_DEFAULT_STACK_SIZE;
 
-  if (self->fiber != NULL || self->state != AGEN_GENERATOR_STATE_CREATED)
+  /* A body that has run has left CREATED for good. */
+  if (self->state != AGEN_GENERATOR_STATE_CREATED)
     {
       g_critical ("The stack size of generator '%s' cannot change: its body "
                   "has already run", agen_generator_display_name (self));
@@ -1982,19 +2011,12 @@ agen_generator_next (AgenGenerator  *self,
                      GValue         *value,
                      GError        **error)
 {
-  AgenFiber *fiber;
-
   g_return_val_if_fail (IS_GENERATOR (self), FALSE);
   g_return_val_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable), FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  fiber = agen_fiber_peek_current ();
-  if (G_LIKELY (can_resume_directly (self, cancellable, fiber)) ||
-      can_start_directly (self, cancellable, fiber))
-    return agen_generator_step_here (self, AGEN_OP_NEXT, NULL, NULL, fiber, value, error);
-
-  return agen_generator_run_blocking (self, AGEN_OP_NEXT, NULL, NULL,
-                                      cancellable, value, error);
+  return agen_generator_blocking (self, AGEN_OP_NEXT, NULL, NULL,
+                                  cancellable, value, error);
 }
 
 /**
@@ -2018,19 +2040,13 @@ agen_generator_send (AgenGenerator  *self,
                      GValue         *value,
                      GError        **error)
 {
-  AgenFiber *fiber;
-
   g_return_val_if_fail (IS_GENERATOR (self), FALSE);
   g_return_val_if_fail (in_value == NULL || G_IS_VALUE (in_value), FALSE);
   g_return_val_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable), FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  fiber = agen_fiber_peek_current ();
-  if (G_LIKELY (can_resume_directly (self, cancellable, fiber)))
-    return agen_generator_step_here (self, AGEN_OP_SEND, in_value, NULL, fiber, value, error);
-
-  return agen_generator_run_blocking (self, AGEN_OP_SEND, in_value, NULL,
-                                      cancellable, value, error);
+  return agen_generator_blocking (self, AGEN_OP_SEND, in_value, NULL,
+                                  cancellable, value, error);
 }
 
 /**
@@ -2054,19 +2070,13 @@ agen_generator_throw (AgenGenerator  *self,
                       GValue         *value,
                       GError        **error)
 {
-  AgenFiber *fiber;
-
   g_return_val_if_fail (AGEN_IS_GENERATOR (self), FALSE);
   g_return_val_if_fail (in_error != NULL, FALSE);
   g_return_val_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable), FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  fiber = agen_fiber_peek_current ();
-  if (can_resume_directly (self, cancellable, fiber))
-    return agen_generator_step_here (self, AGEN_OP_THROW, NULL, in_error, fiber, value, error);
-
-  return agen_generator_run_blocking (self, AGEN_OP_THROW, NULL, in_error,
-                                      cancellable, value, error);
+  return agen_generator_blocking (self, AGEN_OP_THROW, NULL, in_error,
+                                  cancellable, value, error);
 }
 
 /**
@@ -2085,18 +2095,12 @@ agen_generator_close (AgenGenerator  *self,
                       GCancellable   *cancellable,
                       GError        **error)
 {
-  AgenFiber *fiber;
-
   g_return_val_if_fail (AGEN_IS_GENERATOR (self), FALSE);
   g_return_val_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable), FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  fiber = agen_fiber_peek_current ();
-  if (can_resume_directly (self, cancellable, fiber))
-    return agen_generator_step_here (self, AGEN_OP_CLOSE, NULL, NULL, fiber, NULL, error);
-
-  return agen_generator_run_blocking (self, AGEN_OP_CLOSE, NULL, NULL,
-                                      cancellable, NULL, error);
+  return agen_generator_blocking (self, AGEN_OP_CLOSE, NULL, NULL,
+                                  cancellable, NULL, error);
 }
 
 /* ------------------------------------------------------------------------
@@ -2125,8 +2129,6 @@ wrong_context (AgenGenerator  *self,
   return FALSE;
 }
 
-/* The yield itself. value is moved (NULL = None). On return, *sent (if
- * given) is initialised. */
 /* The batch a yield may go straight into, or NULL: one that still has room
  * after this value, while the batch's driver waits for the step within its
  * own call. The value then goes into the batch and the body goes on, as if
@@ -2147,6 +2149,8 @@ agen_generator_open_batch (AgenGenerator *self)
   return batch;
 }
 
+/* The yield itself. value is moved (NULL = None). On return, *sent (if
+ * given) is initialised. */
 G_ALWAYS_INLINE static inline gboolean
 agen_generator_yield_take (AgenGenerator  *self,
                            GValue         *value,
