@@ -684,6 +684,7 @@ agen_shutdown_generators_finish (GAsyncResult  *result,
                                  GError       **error)
 {
   g_return_val_if_fail (g_task_is_valid (result, NULL), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
   g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == agen_shutdown_generators_async, FALSE);
 
   return g_task_propagate_boolean (G_TASK (result), error);

@@ -112,6 +112,10 @@ struct _AgenGenerator
    * taken, and the one await returned last (kept until the next await). */
   GAsyncResult       *await_pending;
   GAsyncResult       *await_current;
+  /* Results announced by agen_generator_prepare_await() and not yet
+   * delivered to agen_generator_resume_callback(); each holds a reference
+   * to the generator. Atomic: a result may arrive on any thread. */
+  gint                awaits_prepared;
 
   GValue              return_value;
 
@@ -1429,20 +1433,33 @@ agen_generator_start_async (AgenGenerator       *self,
   agen_generator_start_op (self, op);
 }
 
-/* The _finish precondition: result came from this generator's _async call
- * with this tag. A programmer error otherwise. */
+/* The _finish preconditions, each a programmer error: no error already
+ * set, result from this generator's _async call with this tag, and not
+ * finished before (GTask's rules). */
 static gboolean
-agen_generator_check_result (AgenGenerator *self,
-                             GAsyncResult  *result,
-                             gpointer       source_tag)
+agen_generator_check_result (AgenGenerator  *self,
+                             GAsyncResult   *result,
+                             gpointer        source_tag,
+                             GError        **error)
 {
-  if (agen_result_is_valid (result, self, source_tag))
-    return TRUE;
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  g_critical ("The GAsyncResult passed to a _finish function of generator '%s' "
-              "does not come from the matching _async call",
-              agen_generator_display_name (self));
-  return FALSE;
+  if (!agen_result_is_valid (result, self, source_tag))
+    {
+      g_critical ("The GAsyncResult passed to a _finish function of generator '%s' "
+                  "does not come from the matching _async call",
+                  agen_generator_display_name (self));
+      return FALSE;
+    }
+
+  if (!agen_result_claim (AGEN_RESULT (result)))
+    {
+      g_critical ("A _finish function of generator '%s' was called twice "
+                  "for the same result", agen_generator_display_name (self));
+      return FALSE;
+    }
+
+  return TRUE;
 }
 
 static gboolean
@@ -1452,7 +1469,7 @@ agen_generator_finish_op (AgenGenerator  *self,
                           GValue         *value,
                           GError        **error)
 {
-  if (!agen_generator_check_result (self, result, source_tag))
+  if (!agen_generator_check_result (self, result, source_tag, error))
     {
       if (value != NULL)
         agen_value_init_none (value);
@@ -1668,7 +1685,7 @@ agen_generator_close_finish (AgenGenerator  *self,
 {
   g_return_val_if_fail (AGEN_IS_GENERATOR (self), FALSE);
 
-  if (!agen_generator_check_result (self, result, agen_generator_close_async))
+  if (!agen_generator_check_result (self, result, agen_generator_close_async, error))
     return FALSE;
 
   return agen_op_propagate_close (agen_result_get_op (AGEN_RESULT (result)), error);
@@ -2452,24 +2469,66 @@ agen_generator_get_cancellable (AgenGenerator *self)
 }
 
 /**
- * agen_generator_resume_callback:
- * @source: (nullable): the source object of the operation
- * @result: its result
- * @self: (type AgenGenerator): the generator whose body awaits
+ * agen_generator_prepare_await:
+ * @self: the generator whose body is calling
  *
- * The [callback@Gio.AsyncReadyCallback] to pass (with @self as its data)
- * to a GIO `_async` call whose result the body then takes with
- * [method@Generator.await]; [func@AWAIT_CALLBACK] spells both.
+ * Announces one result for @self's body to take with
+ * [method@Generator.await]: returns @self, with a reference that
+ * [func@Generator.resume_callback] releases when the result arrives. So
+ * an operation still pending when the body ends (an early return on an
+ * error path, say) finds its generator alive, and a result nobody
+ * announced is refused.
+ *
+ * [func@AWAIT_CALLBACK] calls it; call it yourself only where the callback
+ * and its data are passed separately. Only from inside @self's own body;
+ * elsewhere it logs a critical and returns @self without a reference.
+ *
+ * Returns: (transfer full): @self, the user data for
+ *   [func@Generator.resume_callback]
  */
-void
-agen_generator_resume_callback (GObject      *source,
-                                GAsyncResult *result,
-                                gpointer      self_ptr)
+gpointer
+agen_generator_prepare_await (AgenGenerator *self)
 {
-  AgenGenerator *self = self_ptr;
+  g_return_val_if_fail (AGEN_IS_GENERATOR (self), self);
 
-  g_return_if_fail (AGEN_IS_GENERATOR (self));
-  g_return_if_fail (G_IS_ASYNC_RESULT (result));
+  if (!agen_generator_in_own_body (self))
+    {
+      g_critical ("AGEN_AWAIT_CALLBACK() may only be used in the body of "
+                  "generator '%s'", agen_generator_display_name (self));
+      return self;
+    }
+
+  g_atomic_int_inc (&self->awaits_prepared);
+  return g_object_ref (self);
+}
+
+/* Takes one announced result, if there is one: its reference passes to
+ * the caller. */
+static gboolean
+take_prepared_await (AgenGenerator *self)
+{
+  int prepared = g_atomic_int_get (&self->awaits_prepared);
+
+  while (prepared > 0)
+    {
+      if (g_atomic_int_compare_and_exchange_full (&self->awaits_prepared,
+                                                  prepared, prepared - 1,
+                                                  &prepared))
+        return TRUE;
+    }
+
+  return FALSE;
+}
+
+/* Hands result to the body, on the owner's thread: resumes it if it waits
+ * in agen_generator_await(), keeps it for its next await otherwise. A
+ * body that has ended will never await it: then it is dropped. */
+static void
+agen_generator_deliver_await (AgenGenerator *self,
+                              GAsyncResult  *result)
+{
+  if (self->fiber == NULL)
+    return;
 
   if (self->await_pending != NULL)
     {
@@ -2484,10 +2543,79 @@ agen_generator_resume_callback (GObject      *source,
     return;   /* delivered before the body got to its await */
 
   self->awaiting = FALSE;
-  if (agen_context_is_current_thread (self->owner))
-    agen_generator_resume_fiber (self);
-  else
-    agen_context_invoke (self->owner, resume_fiber_cb, self);
+  agen_generator_resume_fiber (self);
+}
+
+typedef struct
+{
+  AgenGenerator *self;     /* owned */
+  GAsyncResult  *result;   /* owned */
+} AwaitDelivery;
+
+/* An AgenInvokeFunc: a result that arrived on another thread. */
+static void
+await_delivery_run (gpointer data)
+{
+  AwaitDelivery *delivery = data;
+
+  agen_generator_deliver_await (delivery->self, delivery->result);
+  g_object_unref (delivery->result);
+  g_object_unref (delivery->self);
+  g_free (delivery);
+}
+
+/**
+ * agen_generator_resume_callback:
+ * @source: (nullable): the source object of the operation
+ * @result: its result
+ * @self: (type AgenGenerator): what [method@Generator.prepare_await]
+ *   returned
+ *
+ * The [callback@Gio.AsyncReadyCallback] to pass, with the data
+ * [method@Generator.prepare_await] returns, to a GIO `_async` call whose
+ * result the body then takes with [method@Generator.await];
+ * [func@AWAIT_CALLBACK] spells both.
+ *
+ * A result that was not announced that way is accepted only while the
+ * body is running (passing the generator itself as the data, without
+ * [method@Generator.prepare_await], is how earlier code did it, and then
+ * the generator must outlive the operation); otherwise, on a suspended,
+ * finished or unstarted generator, it is refused with a critical.
+ */
+void
+agen_generator_resume_callback (GObject      *source,
+                                GAsyncResult *result,
+                                gpointer      self_ptr)
+{
+  AgenGenerator *self = self_ptr;
+  gboolean owns_ref;
+
+  g_return_if_fail (AGEN_IS_GENERATOR (self));
+  g_return_if_fail (G_IS_ASYNC_RESULT (result));
+
+  owns_ref = take_prepared_await (self);
+  if (!owns_ref &&
+      g_atomic_int_get (&self->state) != AGEN_GENERATOR_STATE_RUNNING)
+    {
+      g_critical ("Generator '%s' got a result it was not awaiting "
+                  "(not from AGEN_AWAIT_CALLBACK() in its body, or delivered twice)",
+                  agen_generator_display_name (self));
+      return;
+    }
+
+  if (!agen_context_is_current_thread (self->owner))
+    {
+      AwaitDelivery *delivery = g_new (AwaitDelivery, 1);
+
+      delivery->self = owns_ref ? self : g_object_ref (self);
+      delivery->result = g_object_ref (result);
+      agen_context_invoke (self->owner, await_delivery_run, delivery);
+      return;
+    }
+
+  agen_generator_deliver_await (self, result);
+  if (owns_ref)
+    g_object_unref (self);
 }
 
 /**

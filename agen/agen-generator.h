@@ -190,6 +190,8 @@ void                agen_generator_set_return_value (AgenGenerator      *self,
 AGEN_AVAILABLE_IN_ALL
 GCancellable       *agen_generator_get_cancellable  (AgenGenerator      *self);
 AGEN_AVAILABLE_IN_ALL
+gpointer            agen_generator_prepare_await    (AgenGenerator      *self);
+AGEN_AVAILABLE_IN_ALL
 void                agen_generator_resume_callback  (GObject            *source,
                                                      GAsyncResult       *result,
                                                      gpointer            self);
@@ -209,7 +211,11 @@ GAsyncResult       *agen_generator_await            (AgenGenerator      *self);
  *                    AGEN_AWAIT_CALLBACK (self));
  * stream = g_file_read_finish (file, agen_generator_await (self), error);
  * ```
+ *
+ * The operation keeps the generator alive until it completes, even if the
+ * body returns without awaiting it ([method@Generator.prepare_await]).
  */
-#define AGEN_AWAIT_CALLBACK(gen) agen_generator_resume_callback, (gen)
+#define AGEN_AWAIT_CALLBACK(gen) \
+  agen_generator_resume_callback, agen_generator_prepare_await (gen)
 
 G_END_DECLS

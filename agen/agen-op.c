@@ -114,24 +114,17 @@ agen_op_propagate_slow (AgenOp  *op,
                         GValue  *value,
                         GError **error)
 {
-  g_assert (op->outcome != AGEN_OP_PENDING);
-
-  if (op->outcome == AGEN_OP_YIELDED)
-    {
-      /* Already moved out by an earlier _finish. */
-      if (value != NULL)
-        agen_value_init_none (value);
-      return TRUE;
-    }
+  /* A yielded value is moved out by agen_op_propagate(), once: a second
+   * _finish on the same result is refused before it gets here. */
+  g_assert (op->outcome == AGEN_OP_FINISHED || op->outcome == AGEN_OP_FAILED);
 
   if (value != NULL)
     agen_value_init_none (value);
 
   if (op->outcome == AGEN_OP_FAILED)
     {
-      /* Copy rather than steal, so that a second _finish still fails. */
       if (error != NULL)
-        *error = g_error_copy (op->out_error);
+        *error = g_steal_pointer (&op->out_error);
       return FALSE;
     }
 
@@ -148,7 +141,7 @@ agen_op_propagate_close (AgenOp  *op,
   if (op->outcome == AGEN_OP_FAILED)
     {
       if (error != NULL)
-        *error = g_error_copy (op->out_error);
+        *error = g_steal_pointer (&op->out_error);
       return FALSE;
     }
 

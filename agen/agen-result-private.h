@@ -46,4 +46,8 @@ gboolean    agen_result_is_valid     (GAsyncResult        *result,
                                       gpointer             source_object,
                                       gpointer             source_tag);
 
+/* For _finish, once agen_result_is_valid() holds: TRUE the first time,
+ * FALSE on every later call (the outcome has been handed out). */
+gboolean    agen_result_claim        (AgenResult          *self);
+
 G_END_DECLS

@@ -22,6 +22,7 @@ struct _AgenResult
   gpointer             user_data;
   AgenContext         *context;     /* the caller's; owned */
   gboolean             completed;
+  gboolean             claimed;     /* by a _finish call */
 
   AgenResult          *pool_next;
 };
@@ -159,6 +160,7 @@ agen_result_recycle (AgenResult *self)
   self->user_data = NULL;
   self->source_tag = NULL;
   self->completed = FALSE;
+  self->claimed = FALSE;
   /* A pooled result must not keep its context alive. */
   g_clear_pointer (&self->context, agen_context_unref);
 
@@ -242,4 +244,14 @@ agen_result_is_valid (GAsyncResult *result,
   return (gpointer) self->source_object == source_object &&
          self->source_tag == source_tag &&
          self->completed;
+}
+
+gboolean
+agen_result_claim (AgenResult *self)
+{
+  if (self->claimed)
+    return FALSE;
+
+  self->claimed = TRUE;
+  return TRUE;
 }

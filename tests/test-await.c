@@ -684,6 +684,163 @@ test_await_in_other_body (void)
   agen_test_close (other, NULL, &r);
 }
 
+/* Results the body does not await --------------------------------------- */
+
+typedef struct
+{
+  GTask    *task;       /* started by the body, returned by the test */
+  gboolean  destroyed;  /* the body's user_data */
+} Abandoned;
+
+static void
+abandoned_destroy (gpointer data)
+{
+  ((Abandoned *) data)->destroyed = TRUE;
+}
+
+/* Starts an operation, then fails without awaiting it: an early error
+ * path. */
+static gboolean
+abandon_await_body (AgenGenerator  *self,
+                    gpointer        user_data,
+                    GError        **error)
+{
+  Abandoned *data = user_data;
+
+  data->task = g_task_new (NULL, NULL, AGEN_AWAIT_CALLBACK (self));
+  g_set_error_literal (error, AGEN_TEST_ERROR, AGEN_TEST_ERROR_BOOM, "early exit");
+  return FALSE;
+}
+
+static void
+test_pending_when_body_returns (void)
+{
+  Abandoned data = { NULL, FALSE };
+  AgenGenerator *gen = agen_generator_new (abandon_await_body, &data, abandoned_destroy);
+  g_auto(AgenTestResult) r = AGEN_TEST_RESULT_INIT;
+  GTask *task;
+
+  g_test_summary ("an operation started with AGEN_AWAIT_CALLBACK and not awaited "
+                  "when the body returns keeps the generator alive until it "
+                  "completes; then the result is dropped and the generator "
+                  "freed");
+
+  g_object_add_weak_pointer (G_OBJECT (gen), (gpointer *) &gen);
+  g_assert_false (agen_test_next (gen, NULL, &r));
+  g_assert_error (r.error, AGEN_TEST_ERROR, AGEN_TEST_ERROR_BOOM);
+  g_assert_true (data.destroyed);
+  g_assert_nonnull (data.task);
+
+  /* The consumer lets go while the operation is still pending. */
+  g_object_unref (gen);
+  g_assert_nonnull (gen);
+  g_assert_cmpint (agen_generator_get_state (gen), ==, AGEN_GENERATOR_STATE_CLOSED);
+
+  task = g_steal_pointer (&data.task);
+  g_task_return_boolean (task, TRUE);
+  g_object_unref (task);
+  while (gen != NULL)
+    g_main_context_iteration (NULL, TRUE);
+}
+
+/* Starts an operation, yields, and only then awaits it. */
+static gboolean
+await_after_yield_body (AgenGenerator  *self,
+                        gpointer        user_data,
+                        GError        **error)
+{
+  Abandoned *data = user_data;
+  GAsyncResult *result;
+
+  data->task = g_task_new (NULL, NULL, AGEN_AWAIT_CALLBACK (self));
+  g_task_set_source_tag (data->task, await_after_yield_body);
+  if (!agen_test_yield_int (self, 1, NULL, error))
+    return FALSE;
+
+  result = agen_generator_await (self);
+  g_assert_true (g_task_get_source_tag (G_TASK (result)) == await_after_yield_body);
+  if (!g_task_propagate_boolean (G_TASK (result), error))
+    return FALSE;
+  return agen_test_yield_int (self, 2, NULL, error);
+}
+
+static void
+test_result_while_suspended (void)
+{
+  Abandoned data = { NULL, FALSE };
+  g_autoptr(AgenGenerator) gen = agen_generator_new (await_after_yield_body, &data, NULL);
+  g_auto(AgenTestResult) r = AGEN_TEST_RESULT_INIT;
+  GTask *task;
+
+  g_test_summary ("a result announced before a yield and delivered while the "
+                  "body is suspended waits for the body's next await");
+
+  agen_test_next (gen, NULL, &r);
+  agen_test_assert_yielded_int (&r, 1);
+
+  task = g_steal_pointer (&data.task);
+  g_task_return_boolean (task, TRUE);
+  g_object_unref (task);
+  /* GTask delivers from an idle. */
+  while (g_main_context_pending (NULL))
+    g_main_context_iteration (NULL, FALSE);
+  g_assert_cmpint (agen_generator_get_state (gen), ==, AGEN_GENERATOR_STATE_SUSPENDED);
+
+  agen_test_next (gen, NULL, &r);
+  agen_test_assert_yielded_int (&r, 2);
+  agen_test_close (gen, NULL, &r);
+}
+
+static gboolean
+await_one_sleep_body (AgenGenerator  *self,
+                      gpointer        user_data,
+                      GError        **error)
+{
+  if (!agen_test_yield_int (self, 1, NULL, error))
+    return FALSE;
+  if (!agen_test_sleep (self, 1, NULL, error))
+    return FALSE;
+  return agen_test_yield_int (self, 2, NULL, error);
+}
+
+static void
+test_spurious_resume_refused (void)
+{
+  g_autoptr(AgenGenerator) gen = agen_generator_new (await_one_sleep_body, NULL, NULL);
+  g_autoptr(GTask) stray = g_task_new (NULL, NULL, NULL, NULL);
+  g_auto(AgenTestResult) r = AGEN_TEST_RESULT_INIT;
+
+  g_test_summary ("agen_generator_resume_callback on a generator suspended at a "
+                  "yield, with a result it did not announce, is refused with a "
+                  "critical; the body's next await gets its own result");
+
+  if (!g_test_undefined ())
+    return;
+
+  g_task_return_boolean (stray, FALSE);
+
+  g_test_expect_message ("Agen", G_LOG_LEVEL_CRITICAL, "*not awaiting*");
+  agen_generator_resume_callback (NULL, G_ASYNC_RESULT (stray), gen);
+  g_test_assert_expected_messages ();
+
+  agen_test_next (gen, NULL, &r);
+  agen_test_assert_yielded_int (&r, 1);
+
+  g_test_expect_message ("Agen", G_LOG_LEVEL_CRITICAL, "*not awaiting*");
+  agen_generator_resume_callback (NULL, G_ASYNC_RESULT (stray), gen);
+  g_test_assert_expected_messages ();
+
+  /* agen_test_sleep asserts that its await returns its own task. */
+  agen_test_next (gen, NULL, &r);
+  agen_test_assert_yielded_int (&r, 2);
+  g_assert_false (agen_test_next (gen, NULL, &r));
+  agen_test_assert_finished (&r);
+
+  g_test_expect_message ("Agen", G_LOG_LEVEL_CRITICAL, "*not awaiting*");
+  agen_generator_resume_callback (NULL, G_ASYNC_RESULT (stray), gen);
+  g_test_assert_expected_messages ();
+}
+
 /* Cancellation (§e) -------------------------------------------------------- */
 
 typedef enum
@@ -1275,6 +1432,9 @@ main (int   argc,
   g_test_add_func ("/Agen/Await/close-cleanup-raises", test_close_cleanup_raises);
   g_test_add_func ("/Agen/Await/outside-body", test_await_outside_body);
   g_test_add_func ("/Agen/Await/in-other-body", test_await_in_other_body);
+  g_test_add_func ("/Agen/Await/pending-when-body-returns", test_pending_when_body_returns);
+  g_test_add_func ("/Agen/Await/result-while-suspended", test_result_while_suspended);
+  g_test_add_func ("/Agen/Await/spurious-resume-refused", test_spurious_resume_refused);
   g_test_add_func ("/Agen/Await/cancelled-at-call-created", test_cancelled_at_call_created);
   g_test_add_func ("/Agen/Await/cancelled-at-call-suspended", test_cancelled_at_call_suspended);
   g_test_add_func ("/Agen/Await/cancelled-at-call-closed", test_cancelled_at_call_closed);

@@ -2853,6 +2853,137 @@ test_blocking_inside_other_body (void)
   agen_test_assert_finished (&r);
 }
 
+/* The GAsyncResult contract ---------------------------------------------- */
+
+static void
+keep_result_cb (GObject      *source,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  GAsyncResult **out = user_data;
+
+  *out = g_object_ref (result);
+}
+
+static gboolean
+yield_two_then_raise_body (AgenGenerator  *self,
+                           gpointer        user_data,
+                           GError        **error)
+{
+  if (!agen_test_yield_int (self, 1, NULL, error) ||
+      !agen_test_yield_int (self, 2, NULL, error))
+    return FALSE;
+  g_set_error_literal (error, AGEN_TEST_ERROR, AGEN_TEST_ERROR_BOOM, "boom");
+  return FALSE;
+}
+
+static void
+test_finish_twice (void)
+{
+  g_autoptr(AgenGenerator) gen = agen_generator_new (yield_two_then_raise_body, NULL, NULL);
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  g_auto(GValue) value = G_VALUE_INIT;
+
+  g_test_summary ("a second _finish on the same result is a critical and "
+                  "returns FALSE with None, for a yielded value and an error alike");
+
+  if (!g_test_undefined ())
+    return;
+
+  agen_generator_next_async (gen, NULL, keep_result_cb, &result);
+  while (result == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_true (agen_generator_next_finish (gen, result, &value, &error));
+  agen_test_assert_int (&value, 1);
+  g_value_unset (&value);
+
+  g_test_expect_message ("Agen", G_LOG_LEVEL_CRITICAL, "*called twice*");
+  g_assert_false (agen_generator_next_finish (gen, result, &value, &error));
+  g_test_assert_expected_messages ();
+  g_assert_no_error (error);
+  agen_test_assert_none (&value);
+  g_value_unset (&value);
+  g_clear_object (&result);
+
+  /* Discarding the value the first time changes nothing. */
+  agen_generator_next_async (gen, NULL, keep_result_cb, &result);
+  while (result == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_true (agen_generator_next_finish (gen, result, NULL, NULL));
+  g_test_expect_message ("Agen", G_LOG_LEVEL_CRITICAL, "*called twice*");
+  g_assert_false (agen_generator_next_finish (gen, result, NULL, NULL));
+  g_test_assert_expected_messages ();
+  g_clear_object (&result);
+
+  agen_generator_next_async (gen, NULL, keep_result_cb, &result);
+  while (result == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_false (agen_generator_next_finish (gen, result, &value, &error));
+  g_assert_error (error, AGEN_TEST_ERROR, AGEN_TEST_ERROR_BOOM);
+  g_clear_error (&error);
+  g_value_unset (&value);
+  g_test_expect_message ("Agen", G_LOG_LEVEL_CRITICAL, "*called twice*");
+  g_assert_false (agen_generator_next_finish (gen, result, &value, &error));
+  g_test_assert_expected_messages ();
+  g_assert_no_error (error);
+  agen_test_assert_none (&value);
+  g_clear_object (&result);
+
+  agen_generator_close_async (gen, NULL, keep_result_cb, &result);
+  while (result == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_true (agen_generator_close_finish (gen, result, NULL));
+  g_test_expect_message ("Agen", G_LOG_LEVEL_CRITICAL, "*called twice*");
+  g_assert_false (agen_generator_close_finish (gen, result, NULL));
+  g_test_assert_expected_messages ();
+}
+
+static void
+test_finish_error_already_set (void)
+{
+  g_autoptr(AgenGenerator) gen = agen_generator_new (yield_two_then_raise_body, NULL, NULL);
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  GError *earlier = NULL;
+  g_auto(GValue) value = G_VALUE_INIT;
+
+  g_test_summary ("a _finish called with *error already set is a critical and "
+                  "overwrites nothing; the result can still be finished properly");
+
+  if (!g_test_undefined ())
+    return;
+
+  agen_generator_next_async (gen, NULL, keep_result_cb, &result);
+  while (result == NULL)
+    g_main_context_iteration (NULL, TRUE);
+
+  earlier = g_error_new_literal (AGEN_TEST_ERROR, AGEN_TEST_ERROR_OTHER, "earlier");
+  error = earlier;
+  g_test_expect_message ("Agen", G_LOG_LEVEL_CRITICAL, "*error == NULL*");
+  g_assert_false (agen_generator_next_finish (gen, result, NULL, &error));
+  g_test_assert_expected_messages ();
+  g_assert_true (error == earlier);
+  g_assert_error (error, AGEN_TEST_ERROR, AGEN_TEST_ERROR_OTHER);
+  g_clear_error (&error);
+
+  g_assert_true (agen_generator_next_finish (gen, result, &value, &error));
+  agen_test_assert_int (&value, 1);
+  g_clear_object (&result);
+
+  agen_generator_close_async (gen, NULL, keep_result_cb, &result);
+  while (result == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  error = g_error_new_literal (AGEN_TEST_ERROR, AGEN_TEST_ERROR_OTHER, "earlier");
+  g_test_expect_message ("Agen", G_LOG_LEVEL_CRITICAL, "*error == NULL*");
+  g_assert_false (agen_generator_close_finish (gen, result, &error));
+  g_test_assert_expected_messages ();
+  g_assert_error (error, AGEN_TEST_ERROR, AGEN_TEST_ERROR_OTHER);
+  g_clear_error (&error);
+  g_assert_true (agen_generator_close_finish (gen, result, &error));
+  g_assert_no_error (error);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -2924,6 +3055,9 @@ main (int   argc,
   g_test_add_func ("/Agen/Generator/callback/never-synchronous", test_callback_never_synchronous);
   g_test_add_func ("/Agen/Generator/callback/caller-context", test_callback_caller_context);
   g_test_add_func ("/Agen/Generator/callback/first-op-sets-owner", test_callback_first_op_sets_owner);
+
+  g_test_add_func ("/Agen/Generator/finish/twice", test_finish_twice);
+  g_test_add_func ("/Agen/Generator/finish/error-already-set", test_finish_error_already_set);
 
   g_test_add_func ("/Agen/Generator/reentrant/async-is-running", test_reentrant_async_is_running);
   g_test_add_func ("/Agen/Generator/reentrant/blocking-is-running", test_reentrant_blocking_is_running);
