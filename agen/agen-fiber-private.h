@@ -29,10 +29,11 @@ typedef void (*AgenFiberFunc) (gpointer data);
 
 /* Creates a fiber that will run func (data) on its first resume. The stack
  * (stack_size bytes of usable address space, rounded up to whole pages, plus
- * a guard page below it; 0 means AGEN_FIBER_DEFAULT_STACK_SIZE) is taken
- * from the calling thread's pool.
+ * a guard page below it; 0 means AGEN_FIBER_DEFAULT_STACK_SIZE, at most
+ * AGEN_FIBER_MAX_STACK_SIZE) is taken from the calling thread's pool.
  * label names the fiber in the message printed when it overflows its stack
- * (copied; may be NULL). */
+ * (copied; may be NULL). Aborts if no stack can be mapped: for the tests
+ * and benchmarks of this layer; the generator uses agen_fiber_init(). */
 AgenFiber  *agen_fiber_new          (AgenFiberFunc  func,
                                      gpointer       data,
                                      gsize          stack_size,
@@ -41,12 +42,14 @@ AgenFiber  *agen_fiber_new          (AgenFiberFunc  func,
 /* The same for a fiber embedded in a struct of its caller's (see
  * agen-fiber-inline-private.h for the struct), saving an allocation:
  * agen_fiber_clear() then does what agen_fiber_free() does, without the
- * free. */
-void        agen_fiber_init         (AgenFiber     *fiber,
+ * free. FALSE with a G_IO_ERROR, and fiber untouched, when the kernel
+ * refuses the stack's memory. */
+gboolean    agen_fiber_init         (AgenFiber     *fiber,
                                      AgenFiberFunc  func,
                                      gpointer       data,
                                      gsize          stack_size,
-                                     const char    *label);
+                                     const char    *label,
+                                     GError       **error);
 void        agen_fiber_clear        (AgenFiber     *fiber);
 
 /* Switches to fiber and returns when it suspends or its function returns.

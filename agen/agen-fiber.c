@@ -382,25 +382,33 @@ agen_fiber_entry (gpointer arg)
   g_assert_not_reached ();
 }
 
-void
+gboolean
 agen_fiber_init (AgenFiber     *fiber,
                  AgenFiberFunc  func,
                  gpointer       data,
                  gsize          stack_size,
-                 const char    *label)
+                 const char    *label,
+                 GError       **error)
 {
-  g_return_if_fail (fiber != NULL);
-  g_return_if_fail (func != NULL);
+  AgenStack *stack;
+
+  g_return_val_if_fail (fiber != NULL, FALSE);
+  g_return_val_if_fail (func != NULL, FALSE);
+  g_return_val_if_fail (stack_size <= AGEN_FIBER_MAX_STACK_SIZE, FALSE);
 
   agen_fiber_install_fault_handler ();
   if (!agen_fiber_thread_ready)
     agen_fiber_setup_thread ();
 
+  stack = agen_stack_acquire (stack_size, error);
+  if (stack == NULL)
+    return FALSE;
+
   memset (fiber, 0, sizeof *fiber);
   fiber->func = func;
   fiber->data = data;
   fiber->label = g_strdup (label);
-  fiber->stack = agen_stack_acquire (stack_size);
+  fiber->stack = stack;
 
 #ifdef HAVE_VALGRIND
   /* Before agen_switch_init() writes the first frame on it. */
@@ -418,6 +426,8 @@ agen_fiber_init (AgenFiber     *fiber,
                     fiber->stack->size,
                     agen_fiber_entry,
                     fiber);
+
+  return TRUE;
 }
 
 AgenFiber *
@@ -427,11 +437,15 @@ agen_fiber_new (AgenFiberFunc  func,
                 const char    *label)
 {
   AgenFiber *fiber;
+  GError *error = NULL;
 
   g_return_val_if_fail (func != NULL, NULL);
 
   fiber = g_new (AgenFiber, 1);
-  agen_fiber_init (fiber, func, data, stack_size, label);
+  /* For the tests and benchmarks of this layer, which have no use for a
+   * failure they cannot report. */
+  if (!agen_fiber_init (fiber, func, data, stack_size, label, &error))
+    g_error ("%s", error->message);
 
   return fiber;
 }

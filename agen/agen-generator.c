@@ -159,6 +159,10 @@ static GType agen_generator_type;
    ((GTypeInstance *) (instance))->g_class != NULL && \
    ((GTypeInstance *) (instance))->g_class->g_type == agen_generator_type)
 
+/* The fiber layer cannot see the public header; both say the same. */
+G_STATIC_ASSERT (AGEN_GENERATOR_MAX_STACK_SIZE == AGEN_FIBER_MAX_STACK_SIZE);
+G_STATIC_ASSERT (AGEN_GENERATOR_DEFAULT_STACK_SIZE == AGEN_FIBER_DEFAULT_STACK_SIZE);
+
 static void agen_generator_resume_fiber   (AgenGenerator *self);
 static void agen_generator_set_stack_size (AgenGenerator *self,
                                            gsize          stack_size);
@@ -361,6 +365,32 @@ agen_generator_body_entry (gpointer data)
   self->completed_op = op;
 }
 
+/* Gives a body that is about to start its fiber; done at the last moment,
+ * so that stack-size may be set until then. FALSE with error set, and
+ * nothing changed, when the kernel refuses the stack's memory: the step
+ * fails and the generator stays startable. */
+static gboolean
+agen_generator_create_fiber (AgenGenerator  *self,
+                             GError        **error)
+{
+  g_autoptr(GError) local_error = NULL;
+
+  if (self->fiber != NULL)
+    return TRUE;
+
+  if (!agen_fiber_init (&self->fiber_storage, agen_generator_body_entry, self,
+                        self->stack_size, self->name, &local_error))
+    {
+      g_set_error (error, local_error->domain, local_error->code,
+                   _("Could not start generator “%s”: %s"),
+                   agen_generator_display_name (self), local_error->message);
+      return FALSE;
+    }
+
+  self->fiber = &self->fiber_storage;
+  return TRUE;
+}
+
 /* Switches into the body and, once it is back (yielded, ended, or waiting
  * for something), completes the op it finished, if any. Owner thread only;
  * may be called from the thread's stack or from another fiber. Inline
@@ -374,13 +404,6 @@ agen_generator_resume_fiber_inline (AgenGenerator *self)
   GMainContext *owner = NULL;
   gboolean push;
   AgenOp *completed;
-
-  if (self->fiber == NULL)
-    {
-      agen_fiber_init (&self->fiber_storage, agen_generator_body_entry, self,
-                       self->stack_size, self->name);
-      self->fiber = &self->fiber_storage;
-    }
 
   /* GIO operations the body starts deliver their callbacks to the
    * thread-default context: make that the owner for the body's run. A
@@ -496,6 +519,16 @@ agen_generator_run_op (AgenGenerator *self,
 
         case AGEN_OP_NEXT:
         default:
+          {
+            GError *error = NULL;
+
+            if (!agen_generator_create_fiber (self, &error))
+              {
+                agen_op_take_error (op, error);
+                op->complete (op);
+                return;
+              }
+          }
           break;
         }
       break;
@@ -760,7 +793,8 @@ can_start_directly (AgenGenerator *self,
         return FALSE;
     }
 
-  return on_owner_thread (self, fiber);
+  /* Without a stack the state table reports why. */
+  return on_owner_thread (self, fiber) && agen_generator_create_fiber (self, NULL);
 }
 
 static gboolean
@@ -1148,8 +1182,9 @@ agen_generator_class_init (AgenGeneratorClass *klass)
    * AgenGenerator:stack-size:
    *
    * The address space reserved for the body's stack, in bytes. Setting 0
-   * means %AGEN_GENERATOR_DEFAULT_STACK_SIZE, the default. Only pages the
-   * body touches are committed.
+   * means %AGEN_GENERATOR_DEFAULT_STACK_SIZE, the default; at most
+   * %AGEN_GENERATOR_MAX_STACK_SIZE. Only pages the body touches are
+   * committed.
    *
    * It can be set until the body first runs (normally at construction,
    * or with [ctor@Generator.new_full]); later it is refused with a
@@ -1159,7 +1194,7 @@ agen_generator_class_init (AgenGeneratorClass *klass)
    */
   properties[PROP_STACK_SIZE] =
     g_param_spec_uint64 ("stack-size", NULL, NULL,
-                         0, G_MAXSIZE, AGEN_GENERATOR_DEFAULT_STACK_SIZE,
+                         0, AGEN_GENERATOR_MAX_STACK_SIZE, AGEN_GENERATOR_DEFAULT_STACK_SIZE,
                          (G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
 
   /**
@@ -1219,9 +1254,14 @@ agen_generator_new (AgenGeneratorFunc func,
  * @user_data_destroy: (nullable): destroys @user_data once the body can
  *   never run again
  * @name: (nullable): the [property@Generator:name]
- * @stack_size: the [property@Generator:stack-size], 0 for the default
+ * @stack_size: the [property@Generator:stack-size], 0 for the default,
+ *   at most %AGEN_GENERATOR_MAX_STACK_SIZE
  *
  * Like [ctor@Generator.new], with a name and a stack size.
+ *
+ * The stack is mapped when the body first runs; if the system refuses the
+ * memory then, that operation fails with a %G_IO_ERROR naming the
+ * generator, which stays unstarted.
  *
  * Returns: (transfer full): a new generator
  */
@@ -1235,6 +1275,7 @@ agen_generator_new_full (AgenGeneratorFunc  func,
   AgenGenerator *self;
 
   g_return_val_if_fail (func != NULL, NULL);
+  g_return_val_if_fail (stack_size <= AGEN_GENERATOR_MAX_STACK_SIZE, NULL);
 
   /* The property by name would cost a lookup and a GValue. */
   self = g_object_new (AGEN_TYPE_GENERATOR, NULL);

@@ -67,6 +67,14 @@ typedef gboolean (*AgenGeneratorFunc) (AgenGenerator  *self,
  */
 #define AGEN_GENERATOR_DEFAULT_STACK_SIZE (256 * 1024)
 
+/**
+ * AGEN_GENERATOR_MAX_STACK_SIZE:
+ *
+ * The largest [property@Generator:stack-size] a generator accepts (1 GiB);
+ * asking for more is a programmer error, refused when it is asked.
+ */
+#define AGEN_GENERATOR_MAX_STACK_SIZE ((gsize) 1 << 30)
+
 AGEN_AVAILABLE_IN_ALL
 AgenGenerator      *agen_generator_new              (AgenGeneratorFunc   func,
                                                      gpointer            user_data,

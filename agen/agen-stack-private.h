@@ -12,6 +12,9 @@
 G_BEGIN_DECLS
 
 #define AGEN_FIBER_DEFAULT_STACK_SIZE (256 * 1024)
+/* The largest stack a fiber may ask for; larger requests are programmer
+ * errors, refused where they are made. */
+#define AGEN_FIBER_MAX_STACK_SIZE ((gsize) 1 << 30)
 
 typedef struct _AgenStack AgenStack;
 
@@ -28,9 +31,11 @@ struct _AgenStack
   gpointer   slab;
 };
 
-/* Takes a stack of at least size usable bytes (0 = default) from this
- * thread's pool, or maps a new one. */
-AgenStack  *agen_stack_acquire      (gsize       size);
+/* Takes a stack of at least size usable bytes (0 = default, at most
+ * AGEN_FIBER_MAX_STACK_SIZE) from this thread's pool, or maps a new one;
+ * NULL with a G_IO_ERROR when the kernel refuses the memory. */
+AgenStack  *agen_stack_acquire      (gsize       size,
+                                     GError    **error);
 
 /* Gives a stack back to this thread's pool (which may unmap it). */
 void        agen_stack_release      (AgenStack  *stack);

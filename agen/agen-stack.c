@@ -11,6 +11,9 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <gio/gio.h>
+#include <glib/gi18n-lib.h>
+
 #include "agen-stack-private.h"
 #include "agen-tsan-private.h"
 
@@ -145,14 +148,16 @@ agen_stack_round_size (gsize size)
   if (size == 0)
     size = AGEN_FIBER_DEFAULT_STACK_SIZE;
 
-  /* Leave room for the rounding and the guard page without wrapping. */
-  if (size > G_MAXSIZE / 2)
-    g_error ("agen: a fiber stack of %" G_GSIZE_FORMAT " bytes is too large", size);
+  /* Callers check sizes against the maximum, far below where rounding
+   * and the guard could wrap. */
+  g_assert (size <= AGEN_FIBER_MAX_STACK_SIZE);
 
   return (size + page_size - 1) & ~(page_size - 1);
 }
 
-static void
+/* FALSE with errno set when the kernel refuses: mprotect splits the
+ * mapping, which fails once the process has too many of them. */
+static gboolean
 agen_stack_install_guard (guint8 *guard,
                           gsize   page_size)
 {
@@ -161,25 +166,34 @@ agen_stack_install_guard (guint8 *guard,
       if (madvise (guard, page_size, MADV_GUARD_INSTALL) == 0)
         {
           agen_stack_guard_install = 1;
-          return;
+          return TRUE;
         }
 
       if (agen_stack_guard_install == 1)
-        g_error ("agen: could not install a fiber stack guard page: %s",
-                 g_strerror (errno));
+        return FALSE;
 
       /* An older kernel: fall back for good. */
       agen_stack_guard_install = 0;
     }
 
-  if (mprotect (guard, page_size, PROT_NONE) != 0)
-    g_error ("agen: could not protect a fiber stack's guard page: %s",
-             g_strerror (errno));
+  return mprotect (guard, page_size, PROT_NONE) == 0;
 }
 
-/* Called with the slabs lock held. */
+static void
+agen_stack_set_map_error (GError **error,
+                          int      saved_errno,
+                          gsize    size)
+{
+  g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved_errno),
+               _("Could not map a fiber stack of %" G_GSIZE_FORMAT " bytes: %s"),
+               size, g_strerror (saved_errno));
+}
+
+/* Called with the slabs lock held. NULL with error set when the kernel
+ * refuses the memory. */
 static AgenStackSlab *
-agen_stack_slab_new (gsize size)
+agen_stack_slab_new (gsize    size,
+                     GError **error)
 {
   gsize page_size = agen_stack_get_page_size ();
   gsize stride = size + page_size;
@@ -194,8 +208,20 @@ agen_stack_slab_new (gsize size)
                   -1,
                   0);
   if (mapping == MAP_FAILED)
-    g_error ("agen: could not map %u fiber stacks of %" G_GSIZE_FORMAT " bytes: %s",
-             n_stacks, size, g_strerror (errno));
+    {
+      agen_stack_set_map_error (error, errno, size);
+      return NULL;
+    }
+
+  for (guint i = 0; i < n_stacks; i++)
+    if (!agen_stack_install_guard (mapping + i * stride, page_size))
+      {
+        int saved_errno = errno;
+
+        munmap (mapping, stride * n_stacks);
+        agen_stack_set_map_error (error, saved_errno, size);
+        return NULL;
+      }
 
   g_atomic_int_inc (&agen_stack_mapped_count);
 
@@ -215,7 +241,6 @@ agen_stack_slab_new (gsize size)
       stack->base = stack->mapping + page_size;
       stack->size = size;
       stack->slab = slab;
-      agen_stack_install_guard (stack->mapping, page_size);
 
       stack->pool_next = slab->free_stacks;
       slab->free_stacks = stack;
@@ -246,7 +271,8 @@ agen_stack_slab_free (AgenStackSlab *slab)
 }
 
 static AgenStack *
-agen_stack_map (gsize size)
+agen_stack_map (gsize    size,
+                GError **error)
 {
   AgenStackSlab *slab;
   AgenStack *stack;
@@ -258,7 +284,12 @@ agen_stack_map (gsize size)
       break;
 
   if (slab == NULL)
-    slab = agen_stack_slab_new (size);
+    slab = agen_stack_slab_new (size, error);
+  if (slab == NULL)
+    {
+      slabs_unlock ();
+      return NULL;
+    }
 
   stack = slab->free_stacks;
   slab->free_stacks = stack->pool_next;
@@ -341,7 +372,8 @@ agen_stack_max_pooled (gsize size)
 }
 
 AgenStack *
-agen_stack_acquire (gsize size)
+agen_stack_acquire (gsize    size,
+                    GError **error)
 {
   AgenStackPool *pool = agen_stack_get_pool (FALSE);
 
@@ -366,7 +398,7 @@ agen_stack_acquire (gsize size)
         }
     }
 
-  return agen_stack_map (size);
+  return agen_stack_map (size, error);
 }
 
 void

@@ -20,6 +20,17 @@
 # include <valgrind/valgrind.h>
 #endif
 
+/* A stack, or the test fails. */
+static AgenStack *
+acquire_stack (gsize size)
+{
+  g_autoptr(GError) error = NULL;
+  AgenStack *stack = agen_stack_acquire (size, &error);
+
+  g_assert_no_error (error);
+  return stack;
+}
+
 /* ------------------------------------------------------------------------
  * resume / suspend
  */
@@ -141,7 +152,7 @@ test_finish (void)
    * is that one, and taking it maps nothing. The fiber struct is still
    * there to ask. */
   mapped = agen_stack_get_mapped_count ();
-  stack = agen_stack_acquire (0);
+  stack = acquire_stack (0);
   g_assert_cmpuint (agen_stack_get_mapped_count (), ==, mapped);
   g_assert_cmpuint (address, >=, (guintptr) stack->base);
   g_assert_cmpuint (address, <, (guintptr) stack->base + stack->size);
@@ -391,7 +402,7 @@ test_free_suspended (void)
 
   /* Its stack is reusable right away. */
   mapped = agen_stack_get_mapped_count ();
-  stack = agen_stack_acquire (0);
+  stack = acquire_stack (0);
   g_assert_cmpuint (agen_stack_get_mapped_count (), ==, mapped);
   agen_stack_release (stack);
 
@@ -423,7 +434,7 @@ test_pool_reuse (void)
   guint runs = 0;
 
   /* Sizes are whole pages; 0 means the default. */
-  first = agen_stack_acquire (0);
+  first = acquire_stack (0);
   g_assert_cmpuint (first->size, ==, AGEN_FIBER_DEFAULT_STACK_SIZE);
   g_assert_cmpuint (first->mapping_size, >=, first->size + page_size);
   g_assert_true (agen_stack_is_guard_hit (first, first->base - 1));
@@ -432,24 +443,24 @@ test_pool_reuse (void)
   g_assert_false (agen_stack_is_guard_hit (first, first->base + first->size - 1));
   agen_stack_release (first);
 
-  other = agen_stack_acquire (100000);
+  other = acquire_stack (100000);
   g_assert_cmpuint (other->size % page_size, ==, 0);
   g_assert_cmpuint (other->size, >=, 100000);
   g_assert_cmpuint (other->size, <, 100000 + page_size);
 
   /* The same size gets the same mapping back, without mapping anything;
    * another size does not get it. */
-  first = agen_stack_acquire (0);
+  first = acquire_stack (0);
   base = first->base;
   agen_stack_release (first);
   mapped = agen_stack_get_mapped_count ();
-  second = agen_stack_acquire (AGEN_FIBER_DEFAULT_STACK_SIZE);
+  second = acquire_stack (AGEN_FIBER_DEFAULT_STACK_SIZE);
   g_assert_true (second->base == base);
   g_assert_cmpuint (agen_stack_get_mapped_count (), ==, mapped);
   agen_stack_release (second);
 
   agen_stack_release (other);
-  other = agen_stack_acquire (100000);
+  other = acquire_stack (100000);
   g_assert_true (other->base != base);
   agen_stack_release (other);
 
@@ -469,7 +480,7 @@ test_pool_reuse (void)
 
   /* Trimming unmaps the pool; the next stack is a new mapping. */
   agen_stack_pool_trim ();
-  first = agen_stack_acquire (0);
+  first = acquire_stack (0);
   g_assert_cmpuint (agen_stack_get_mapped_count (), ==, mapped + 1);
   agen_stack_release (first);
 }
@@ -483,7 +494,7 @@ test_pool_bound (void)
   agen_stack_pool_trim ();
 
   for (guint i = 0; i < G_N_ELEMENTS (stacks); i++)
-    stacks[i] = agen_stack_acquire (0);
+    stacks[i] = acquire_stack (0);
   for (guint i = 0; i < G_N_ELEMENTS (stacks); i++)
     agen_stack_release (stacks[i]);
 
@@ -537,7 +548,7 @@ test_slab_mappings (void)
   before = count_mappings ();
 
   for (guint i = 0; i < G_N_ELEMENTS (stacks); i++)
-    stacks[i] = agen_stack_acquire (0);
+    stacks[i] = acquire_stack (0);
   during = count_mappings ();
 
   if (!count)
