@@ -39,6 +39,7 @@ typedef enum
 } AgenOpOutcome;
 
 typedef struct _AgenOp AgenOp;
+typedef struct _AgenBatch AgenBatch;
 
 typedef void (*AgenOpCompleteFunc) (AgenOp *op);
 
@@ -52,6 +53,9 @@ struct _AgenOp
   GValue              out_value;
   GError             *out_error;
   AgenOpCompleteFunc  complete;
+  /* The next_many batch this op is a step of, which a yield may fill
+   * directly (agen-batch-private.h); NULL for every other op. */
+  AgenBatch          *batch;
 };
 
 /* TRUE for what SEMANTICS.md calls None: NULL, an unset GValue, or a
@@ -157,6 +161,7 @@ agen_op_init (AgenOp             *op,
   op->out_value = (GValue) G_VALUE_INIT;
   op->out_error = NULL;
   op->complete = complete;
+  op->batch = NULL;
 
   if (kind != AGEN_OP_NEXT || cancellable != NULL)
     agen_op_init_inputs (op, in_value, in_error, cancellable);

@@ -1,0 +1,434 @@
+/* agen-generator-blocking.c — the blocking forms of next, send, throw
+ * and close, and how they wait
+ *
+ * Copyright 2026 The agen authors
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include "config.h"
+
+#include "agen-generator-impl-private.h"
+#include "agen-runner-fiber-private.h"
+#include "agen-tsan-private.h"
+
+typedef struct
+{
+  AgenOp          op;
+  gboolean        done;
+  /* Waiting from a fiber: the generator whose body waits, and whether it
+   * has suspended (rather than the op completing while it was still in
+   * the call). */
+  AgenGenerator  *waiter;
+  gboolean        waiting;
+  /* Waiting from another thread. */
+  GMutex          mutex;
+  GCond           cond;
+  gboolean        cross_thread;
+} BlockingOp;
+
+/* An AgenInvokeFunc: resumes a body that waits (for an await or a
+ * blocking op), queued on its owner context when the wake-up comes from
+ * elsewhere. */
+static void
+resume_fiber_cb (gpointer data)
+{
+  agen_generator_resume_fiber (data);
+}
+
+static void
+blocking_op_complete (AgenOp *op)
+{
+  BlockingOp *blocking = (BlockingOp *) op;
+
+  if (blocking->cross_thread)
+    {
+      /* GMutex is invisible to ThreadSanitizer: annotate the handover. */
+      g_mutex_lock (&blocking->mutex);
+      AGEN_TSAN_ACQUIRE (&blocking->mutex);
+      blocking->done = TRUE;
+      g_cond_signal (&blocking->cond);
+      AGEN_TSAN_RELEASE (&blocking->mutex);
+      g_mutex_unlock (&blocking->mutex);
+      return;
+    }
+
+  blocking->done = TRUE;
+
+  if (blocking->waiting)
+    {
+      AgenGenerator *waiter = blocking->waiter;
+
+      blocking->waiting = FALSE;
+      /* Resume the waiting body right here when we are on its thread's
+       * stack; from a fiber (or another context) go through the owner's
+       * dispatch source. */
+      if (!agen_on_fiber_stack () && agen_context_is_current_thread (waiter->owner))
+        agen_generator_resume_fiber (waiter);
+      else
+        agen_context_invoke (waiter->owner, resume_fiber_cb, waiter);
+    }
+}
+
+static inline void
+blocking_op_init (BlockingOp         *blocking,
+                  AgenOpKind          kind,
+                  const GValue       *in_value,
+                  const GError       *in_error,
+                  GCancellable       *cancellable)
+{
+  /* Field by field: zeroing the whole struct (mutex and cond included)
+   * shows on the per-item path; agen_op_init() clears the op. */
+  blocking->done = FALSE;
+  blocking->waiter = NULL;
+  blocking->waiting = FALSE;
+  blocking->cross_thread = FALSE;
+
+  agen_op_init (&blocking->op, kind, in_value, in_error, cancellable,
+                blocking_op_complete);
+}
+
+/* The blocking forms' return: the op's outcome, then the op cleared. */
+static inline gboolean
+blocking_op_finish (BlockingOp  *blocking,
+                    GValue      *value,
+                    GError     **error)
+{
+  gboolean ret;
+
+  if (blocking->op.kind == AGEN_OP_CLOSE)
+    ret = agen_op_propagate_close (&blocking->op, error);
+  else
+    ret = agen_op_propagate (&blocking->op, value, error);
+  agen_op_clear (&blocking->op);
+
+  return ret;
+}
+
+/* Waits on the owner's thread for a blocking op the body has not
+ * completed yet (it awaits something): inside a body, by suspending that
+ * body until blocking_op_complete() resumes it; on the thread's stack, by
+ * iterating the owner context. */
+static void
+agen_generator_wait_blocking (AgenGenerator *self,
+                              BlockingOp    *blocking)
+{
+  if (blocking->waiter != NULL)
+    {
+      blocking->waiting = TRUE;
+      agen_fiber_suspend ();
+      return;
+    }
+
+  while (!blocking->done)
+    g_main_context_iteration (agen_context_get_main_context (self->owner), TRUE);
+}
+
+/* Whether the caller runs on self's owner thread (the owner is set).
+ * fiber is the current fiber or NULL. A body runs only on its owner's
+ * thread, so from inside one of the same owner that needs no lookup. */
+static inline gboolean
+on_owner_thread (AgenGenerator *self,
+                 AgenFiber     *fiber)
+{
+  if (fiber != NULL &&
+      ((AgenGenerator *) fiber->data)->owner == self->owner)
+    return TRUE;
+
+  return agen_context_is_current_thread (self->owner);
+}
+
+/* Whether a blocking op may resume the body right away, skipping what
+ * agen_generator_start_op() and agen_generator_run_op() would only find
+ * out: the per-item case of a consumer's loop. It holds when there is no
+ * cancellable to check, the body is suspended at a yield (so the owner is
+ * settled and the state table says "resume") and we are on the owner's
+ * thread. The state may only be trusted once we know we are on the
+ * owner's thread, where it changes; read on another thread it merely
+ * sends us down the general path. */
+static inline gboolean
+can_resume_directly (AgenGenerator *self,
+                     GCancellable  *cancellable,
+                     AgenFiber     *fiber)
+{
+  AgenGeneratorState state = g_atomic_int_get (&self->state);
+
+  if (cancellable != NULL || state != AGEN_GENERATOR_STATE_SUSPENDED)
+    return FALSE;
+
+  return on_owner_thread (self, fiber);
+}
+
+/* The same for the first next of a generator that has not started: the
+ * start of every short-lived generator's life. The owner is settled here,
+ * as agen_generator_start_op() would, first. */
+static inline gboolean
+can_start_directly (AgenGenerator *self,
+                    GCancellable  *cancellable,
+                    AgenFiber     *fiber)
+{
+  if (cancellable != NULL ||
+      g_atomic_int_get (&self->state) != AGEN_GENERATOR_STATE_CREATED)
+    return FALSE;
+
+  if (g_atomic_pointer_get (&self->owner) == NULL)
+    {
+      agen_generator_first_op (self);
+      /* Its first_iter hook may have done anything, to this generator
+       * too: leave that to the state table. */
+      if (g_atomic_int_get (&self->state) != AGEN_GENERATOR_STATE_CREATED)
+        return FALSE;
+    }
+
+  /* Without a stack the state table reports why. */
+  return on_owner_thread (self, fiber) && agen_generator_create_fiber (self, NULL);
+}
+
+gboolean
+agen_generator_run_blocking (AgenGenerator  *self,
+                             AgenOpKind      kind,
+                             const GValue   *in_value,
+                             const GError   *in_error,
+                             GCancellable   *cancellable,
+                             GValue         *value,
+                             GError        **error)
+{
+  BlockingOp blocking;
+  AgenFiber *fiber = agen_fiber_peek_current ();
+
+  blocking_op_init (&blocking, kind, in_value, in_error, cancellable);
+
+  if (fiber != NULL)
+    {
+      /* Inside a body: suspend only that body until the op completes. */
+      blocking.waiter = fiber->data;
+
+      if (self->owner != NULL && !agen_context_is_current_thread (self->owner))
+        {
+          /* Owned by another thread: the completion comes back through
+           * our owner context, which cannot run before we suspend, so
+           * suspend in any case. */
+          blocking.waiting = TRUE;
+          agen_generator_start_op (self, &blocking.op);
+          agen_fiber_suspend ();
+        }
+      else
+        {
+          agen_generator_start_op (self, &blocking.op);
+          if (!blocking.done)
+            agen_generator_wait_blocking (self, &blocking);
+        }
+      g_assert (blocking.done);
+    }
+  else
+    {
+      /* Whether the op will run here is only known after the first-op
+       * bookkeeping, so settle the owner first (unless the op is refused
+       * for its cancellable, which must not record one). */
+      if (g_atomic_pointer_get (&self->owner) == NULL &&
+          !(cancellable != NULL && g_cancellable_is_cancelled (cancellable)))
+        agen_generator_first_op (self);
+
+      if (self->owner != NULL && !agen_context_is_current_thread (self->owner))
+        {
+          blocking.cross_thread = TRUE;
+          g_mutex_init (&blocking.mutex);
+          g_cond_init (&blocking.cond);
+        }
+
+      agen_generator_start_op (self, &blocking.op);
+
+      if (blocking.cross_thread)
+        {
+          g_mutex_lock (&blocking.mutex);
+          AGEN_TSAN_ACQUIRE (&blocking.mutex);
+          while (!blocking.done)
+            {
+              AGEN_TSAN_RELEASE (&blocking.mutex);
+              g_cond_wait (&blocking.cond, &blocking.mutex);
+              AGEN_TSAN_ACQUIRE (&blocking.mutex);
+            }
+          AGEN_TSAN_RELEASE (&blocking.mutex);
+          g_mutex_unlock (&blocking.mutex);
+          g_mutex_clear (&blocking.mutex);
+          g_cond_clear (&blocking.cond);
+        }
+      else if (!blocking.done)
+        {
+          agen_generator_wait_blocking (self, &blocking);
+        }
+    }
+
+  return blocking_op_finish (&blocking, value, error);
+}
+
+/* A blocking op when can_resume_directly() holds: straight into the body,
+ * with no frame between the caller and the switch (inlined into the
+ * blocking forms). The per-item case of a consumer's loop, a next or a
+ * send, is what it is for; a close or throw merely skips the state table
+ * too. fiber is the current fiber or NULL. */
+G_ALWAYS_INLINE static inline gboolean
+agen_generator_step_here (AgenGenerator  *self,
+                          AgenOpKind      kind,
+                          const GValue   *in_value,
+                          const GError   *in_error,
+                          AgenFiber      *fiber,
+                          GValue         *value,
+                          GError        **error)
+{
+  BlockingOp blocking;
+
+  blocking_op_init (&blocking, kind, in_value, in_error, NULL);
+  if (fiber != NULL)
+    blocking.waiter = fiber->data;
+
+  self->op = &blocking.op;
+  agen_generator_set_state (self, AGEN_GENERATOR_STATE_RUNNING);
+  agen_generator_resume_fiber_inline (self);
+
+  /* Unless the body awaits something before it yields. */
+  if (!blocking.done)
+    agen_generator_wait_blocking (self, &blocking);
+
+  return blocking_op_finish (&blocking, value, error);
+}
+
+/* Every blocking form: the direct path when it applies (a generator that
+ * has not started only for a next: a send, throw or close of one has its
+ * own rules in the state table), the general one otherwise. Inline, so
+ * that the public function itself reaches the switch. */
+G_ALWAYS_INLINE static inline gboolean
+agen_generator_blocking (AgenGenerator  *self,
+                         AgenOpKind      kind,
+                         const GValue   *in_value,
+                         const GError   *in_error,
+                         GCancellable   *cancellable,
+                         GValue         *value,
+                         GError        **error)
+{
+  AgenFiber *fiber = agen_fiber_peek_current ();
+
+  if (G_LIKELY (can_resume_directly (self, cancellable, fiber)) ||
+      (kind == AGEN_OP_NEXT && can_start_directly (self, cancellable, fiber)))
+    return agen_generator_step_here (self, kind, in_value, in_error, fiber, value, error);
+
+  return agen_generator_run_blocking (self, kind, in_value, in_error,
+                                      cancellable, value, error);
+}
+
+
+/**
+ * agen_generator_next:
+ * @self: a generator
+ * @cancellable: (nullable): a cancellable
+ * @value: (out caller-allocates) (optional): return location for the yielded
+ *   value; always initialised
+ * @error: return location for an error
+ *
+ * The blocking form of [method@Generator.next_async], with the same
+ * results. Called inside a generator's body, it suspends only that body
+ * (no thread blocks, no main loop is nested). Called from plain code, it
+ * blocks the calling thread until done, iterating the generator's owner
+ * context meanwhile if that is the calling thread's thread-default
+ * context. A body calling it on its own generator gets
+ * %AGEN_ERROR_RUNNING.
+ *
+ * Returns: as [method@Generator.next_finish]
+ */
+gboolean
+agen_generator_next (AgenGenerator  *self,
+                     GCancellable   *cancellable,
+                     GValue         *value,
+                     GError        **error)
+{
+  g_return_val_if_fail (AGEN_GENERATOR_IS_EXACTLY (self), FALSE);
+  g_return_val_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  return agen_generator_blocking (self, AGEN_OP_NEXT, NULL, NULL,
+                                  cancellable, value, error);
+}
+
+/**
+ * agen_generator_send:
+ * @self: a generator
+ * @in_value: (nullable): the value to send; %NULL or None is a next
+ * @cancellable: (nullable): a cancellable
+ * @value: (out caller-allocates) (optional): return location for the yielded
+ *   value; always initialised
+ * @error: return location for an error
+ *
+ * The blocking form of [method@Generator.send_async]; see
+ * [method@Generator.next] for where it may block.
+ *
+ * Returns: as [method@Generator.next_finish]
+ */
+gboolean
+agen_generator_send (AgenGenerator  *self,
+                     const GValue   *in_value,
+                     GCancellable   *cancellable,
+                     GValue         *value,
+                     GError        **error)
+{
+  g_return_val_if_fail (AGEN_GENERATOR_IS_EXACTLY (self), FALSE);
+  g_return_val_if_fail (in_value == NULL || G_IS_VALUE (in_value), FALSE);
+  g_return_val_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  return agen_generator_blocking (self, AGEN_OP_SEND, in_value, NULL,
+                                  cancellable, value, error);
+}
+
+/**
+ * agen_generator_throw:
+ * @self: a generator
+ * @in_error: the error to raise in the body (copied)
+ * @cancellable: (nullable): a cancellable
+ * @value: (out caller-allocates) (optional): return location for the yielded
+ *   value; always initialised
+ * @error: return location for an error
+ *
+ * The blocking form of [method@Generator.throw_async]; see
+ * [method@Generator.next] for where it may block.
+ *
+ * Returns: as [method@Generator.next_finish]
+ */
+gboolean
+agen_generator_throw (AgenGenerator  *self,
+                      const GError   *in_error,
+                      GCancellable   *cancellable,
+                      GValue         *value,
+                      GError        **error)
+{
+  g_return_val_if_fail (AGEN_IS_GENERATOR (self), FALSE);
+  g_return_val_if_fail (in_error != NULL, FALSE);
+  g_return_val_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  return agen_generator_blocking (self, AGEN_OP_THROW, NULL, in_error,
+                                  cancellable, value, error);
+}
+
+/**
+ * agen_generator_close:
+ * @self: a generator
+ * @cancellable: (nullable): a cancellable
+ * @error: return location for an error
+ *
+ * The blocking form of [method@Generator.close_async]; see
+ * [method@Generator.next] for where it may block.
+ *
+ * Returns: as [method@Generator.close_finish]
+ */
+gboolean
+agen_generator_close (AgenGenerator  *self,
+                      GCancellable   *cancellable,
+                      GError        **error)
+{
+  g_return_val_if_fail (AGEN_IS_GENERATOR (self), FALSE);
+  g_return_val_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  return agen_generator_blocking (self, AGEN_OP_CLOSE, NULL, NULL,
+                                  cancellable, NULL, error);
+}

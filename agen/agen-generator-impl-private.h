@@ -1,0 +1,197 @@
+/* agen-generator-impl-private.h — what the generator's own files share
+ *
+ * Copyright 2026 The agen authors
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#pragma once
+
+#include "agen-context-private.h"
+#include "agen-fiber-inline-private.h"
+#include "agen-generator.h"
+#include "agen-generator-private.h"
+#include "agen-hooks.h"
+#include "agen-op-private.h"
+
+G_BEGIN_DECLS
+
+/*
+ * The generator is one object in several files, one job each:
+ *
+ *   agen-generator.c           the class, properties, the owner and first
+ *                              operation, the state table, finalization,
+ *                              the _async/_finish pairs
+ *   agen-generator-blocking.c  the blocking forms and how they wait
+ *   agen-generator-body.c      what a body calls: yield, yield_from,
+ *                              await, the return value
+ *   agen-runner-fiber.c        running a body on its fiber
+ *   agen-batch.c               next_many
+ *
+ * They share the struct below and the functions declared here.
+ */
+
+struct _AgenGenerator
+{
+  GObject             parent_instance;
+
+  AgenGeneratorFunc   func;
+  gpointer            user_data;
+  GDestroyNotify      user_data_destroy;
+
+  char               *name;
+  gsize               stack_size;
+
+  /* Set once, by the first operation; then only read. */
+  AgenContext        *owner;
+  AgenHooks          *hooks;       /* captured at the first op, or NULL */
+  AgenTrackLink       track_link;  /* in the owner's list of live generators */
+
+  /* Everything below is only touched on the owner's thread. */
+  AgenGeneratorState  state;
+  /* The body's fiber: fiber_storage while the body has one (from its
+   * first run until it ends), NULL before and after. Embedded rather
+   * than allocated, to save an allocation per generator. */
+  AgenFiber          *fiber;
+  AgenFiber           fiber_storage;
+
+  /* The operation the body is running for (RUNNING only). */
+  AgenOp             *op;
+  /* Handed from the fiber to the code that resumed it: an op the body
+   * finished (by yielding or ending) that must now be completed. */
+  AgenOp             *completed_op;
+
+  /* The body's await: the result a resume callback delivered and not yet
+   * taken, and the one await returned last (kept until the next await). */
+  GAsyncResult       *await_pending;
+  GAsyncResult       *await_current;
+  /* Results announced by agen_generator_prepare_await() and not yet
+   * delivered to agen_generator_resume_callback(); each holds a reference
+   * to the generator. Atomic: a result may arrive on any thread. */
+  gint                awaits_prepared;
+
+  GValue              return_value;
+
+  /* An error the body raised after a batch (next_many) had already taken
+   * values: reported by the next operation instead, once. */
+  GError             *deferred_error;
+
+  /* State as last notified, to emit notify::state/running on change. */
+  AgenGeneratorState  notified_state;
+
+  guint               awaiting : 1;        /* suspended in agen_generator_await */
+  guint               returned : 1;        /* the body returned TRUE */
+  guint               body_released : 1;   /* user_data destroyed */
+  guint               finalizer_ran : 1;   /* revived once to be closed */
+  guint               ignored_exit : 1;    /* a close came back IGNORED_EXIT */
+};
+
+/* The type, for the argument checks of the per-item calls, where
+ * AGEN_IS_GENERATOR() would call agen_generator_get_type() every time.
+ * The type is final, so an exact match is the whole check. Set by
+ * class_init, before any instance exists. */
+extern GType agen_generator_type_id;
+
+#define AGEN_GENERATOR_IS_EXACTLY(instance) \
+  ((instance) != NULL && \
+   ((GTypeInstance *) (instance))->g_class != NULL && \
+   ((GTypeInstance *) (instance))->g_class->g_type == agen_generator_type_id)
+
+/* ------------------------------------------------------------------------
+ * agen-generator.c
+ * ------------------------------------------------------------------------ */
+
+/* The generator's name for messages: its name or "(unnamed)". */
+const char *agen_generator_display_name   (AgenGenerator *self);
+
+/* Destroys user_data once the body can never run again, on the thread's
+ * stack. */
+void        agen_generator_release_body   (AgenGenerator *self);
+
+/* notify::state and notify::running for a state changed since the last
+ * emission; see agen_generator_notify_changes(). */
+void        agen_generator_notify_state_slow (AgenGenerator *self);
+
+/* The first-op bookkeeping: owner, tracking, first_iter hook, finalizer.
+ * Once; any thread. */
+void        agen_generator_first_op       (AgenGenerator *self);
+
+/* Every op enters here, on the caller's thread: the cancel check, the
+ * first op, then the state table on the owner's thread (queued there
+ * from any other). */
+void        agen_generator_start_op       (AgenGenerator *self,
+                                           AgenOp        *op);
+
+/* The _finish of an op whose value comes out through value. */
+gboolean    agen_generator_finish_op      (AgenGenerator  *self,
+                                           GAsyncResult   *result,
+                                           gpointer        source_tag,
+                                           GValue         *value,
+                                           GError        **error);
+
+/* ------------------------------------------------------------------------
+ * agen-runner-fiber.c
+ * ------------------------------------------------------------------------ */
+
+/* Gives the body its fiber, before it first runs. FALSE with error set,
+ * nothing changed, when the kernel refuses the stack. */
+gboolean    agen_generator_create_fiber   (AgenGenerator  *self,
+                                           GError        **error);
+
+/* Switches into the body for self->op (or back to an await) and completes
+ * the op the body finished, if any. Owner thread. */
+void        agen_generator_resume_fiber   (AgenGenerator *self);
+
+/* ------------------------------------------------------------------------
+ * agen-generator-blocking.c
+ * ------------------------------------------------------------------------ */
+
+/* A blocking op by the general path (the state table), as yield_from
+ * runs its inner's. */
+gboolean    agen_generator_run_blocking   (AgenGenerator  *self,
+                                           AgenOpKind      kind,
+                                           const GValue   *in_value,
+                                           const GError   *in_error,
+                                           GCancellable   *cancellable,
+                                           GValue         *value,
+                                           GError        **error);
+
+/* ------------------------------------------------------------------------
+ * Inline helpers, for the per-item paths
+ * ------------------------------------------------------------------------ */
+
+static inline gboolean
+agen_generator_in_own_body (AgenGenerator *self)
+{
+  return self->fiber != NULL && agen_fiber_peek_current () == self->fiber;
+}
+
+static inline gboolean
+agen_on_fiber_stack (void)
+{
+  return agen_fiber_peek_current () != NULL;
+}
+
+static inline void
+agen_generator_set_state (AgenGenerator      *self,
+                          AgenGeneratorState  state)
+{
+  /* Only the owner's thread writes the state; other threads merely read
+   * it (agen_generator_get_state()). A release store is a plain store on
+   * x86, where g_atomic_int_set()'s sequentially consistent one is a
+   * locked exchange: two per item, about a fifth of a blocking step. */
+  __atomic_store_n (&self->state, state, __ATOMIC_RELEASE);
+}
+
+/* Emits notify::state and notify::running if the state changed since the
+ * last emission: the net change only, so that a step that yields within
+ * the call that started it (SUSPENDED -> RUNNING -> SUSPENDED) costs one
+ * comparison. */
+static inline void
+agen_generator_notify_changes (AgenGenerator *self)
+{
+  if (self->state != self->notified_state)
+    agen_generator_notify_state_slow (self);
+}
+
+G_END_DECLS
