@@ -86,6 +86,7 @@ blocking_op_init (BlockingOp         *blocking,
 
   agen_op_init (&blocking->op, kind, in_value, in_error, cancellable,
                 blocking_op_complete);
+  blocking->op.caller_waits = TRUE;
 }
 
 /* The blocking forms' return: the op's outcome, then the op cleared. */
@@ -153,7 +154,8 @@ can_resume_directly (AgenGenerator *self,
 {
   AgenGeneratorState state = g_atomic_int_get (&self->state);
 
-  if (cancellable != NULL || state != AGEN_GENERATOR_STATE_SUSPENDED)
+  if (cancellable != NULL || state != AGEN_GENERATOR_STATE_SUSPENDED ||
+      self->driven)
     return FALSE;
 
   return on_owner_thread (self, fiber);
@@ -167,7 +169,7 @@ can_start_directly (AgenGenerator *self,
                     GCancellable  *cancellable,
                     AgenFiber     *fiber)
 {
-  if (cancellable != NULL ||
+  if (cancellable != NULL || self->driven ||
       g_atomic_int_get (&self->state) != AGEN_GENERATOR_STATE_CREATED)
     return FALSE;
 

@@ -14,8 +14,8 @@
 #include "agen-error.h"
 #include "agen-generator-impl-private.h"
 
-static const char *
-exit_message (void)
+const char *
+agen_generator_exit_message (void)
 {
   static gsize message;
 
@@ -69,24 +69,7 @@ agen_generator_yield_take (AgenGenerator  *self,
     }
 
   op = g_steal_pointer (&self->op);
-
-  if (op->kind == AGEN_OP_CLOSE)
-    {
-      /* The body ignored the exit request: the value is discarded, the
-       * close fails, and the generator stays usable at this yield. */
-      if (value != NULL)
-        agen_value_clear (value);
-      self->ignored_exit = TRUE;
-      agen_op_set_error (op, AGEN_ERROR, AGEN_ERROR_IGNORED_EXIT,
-                         _("Generator “%s” yielded instead of closing"),
-                         agen_generator_display_name (self));
-    }
-  else
-    {
-      agen_op_set_yielded (op, value);
-    }
-
-  agen_generator_set_state (self, AGEN_GENERATOR_STATE_SUSPENDED);
+  agen_generator_set_yielded (self, op, value);
   self->completed_op = op;
 
   /* Inline, and so is this function: the body's call returns from
@@ -115,7 +98,7 @@ agen_generator_yield_take (AgenGenerator  *self,
         agen_value_init_none (sent);
       /* Every close of a suspended generator makes one: a fixed message,
        * translated once, keeps gettext and printf off that path. */
-      g_set_error_literal (error, AGEN_ERROR, AGEN_ERROR_EXIT, exit_message ());
+      g_set_error_literal (error, AGEN_ERROR, AGEN_ERROR_EXIT, agen_generator_exit_message ());
       return FALSE;
 
     case AGEN_OP_NEXT:

@@ -26,6 +26,8 @@ G_BEGIN_DECLS
  *   agen-generator-body.c      what a body calls: yield, yield_from,
  *                              await, the return value
  *   agen-runner-fiber.c        running a body on its fiber
+ *   agen-runner-driven.c       running a body that a binding drives by
+ *                              answering steps
  *   agen-batch.c               next_many
  *
  * They share the struct below and the functions declared here.
@@ -35,7 +37,10 @@ struct _AgenGenerator
 {
   GObject             parent_instance;
 
+  /* The body: a fiber body's function, or a driven generator's step
+   * function (agen-runner-driven.c). */
   AgenGeneratorFunc   func;
+  AgenStepFunc        step_func;
   gpointer            user_data;
   GDestroyNotify      user_data_destroy;
 
@@ -84,6 +89,13 @@ struct _AgenGenerator
   guint               body_released : 1;   /* user_data destroyed */
   guint               finalizer_ran : 1;   /* revived once to be closed */
   guint               ignored_exit : 1;    /* a close came back IGNORED_EXIT */
+  guint               driven : 1;          /* steps answered by a binding */
+  guint               release_deferred : 1; /* user_data waits for the step to return */
+
+  /* Driven: how many step functions are on the stack, and the queued
+   * call of the next one. */
+  guint               in_step;
+  AgenDispatchItem    step_item;
 };
 
 /* The type, for the argument checks of the per-item calls, where
@@ -112,6 +124,19 @@ void        agen_generator_release_body   (AgenGenerator *self);
  * emission; see agen_generator_notify_changes(). */
 void        agen_generator_notify_state_slow (AgenGenerator *self);
 
+/* A close the body ignored by yielding value (dropped): op fails with
+ * IGNORED_EXIT, and finalization will not try again. */
+void        agen_generator_set_ignored_exit (AgenGenerator *self,
+                                             AgenOp        *op,
+                                             GValue        *value);
+
+/* The body ended, for op, taken from self->op: it returned (error NULL)
+ * or raised error (taken). Sets op's outcome by the state table and the
+ * state CLOSED; the caller completes op. */
+void        agen_generator_set_ended      (AgenGenerator *self,
+                                           AgenOp        *op,
+                                           GError        *error);
+
 /* The first-op bookkeeping: owner, tracking, first_iter hook, finalizer.
  * Once; any thread. */
 void        agen_generator_first_op       (AgenGenerator *self);
@@ -130,6 +155,13 @@ gboolean    agen_generator_finish_op      (AgenGenerator  *self,
                                            GError        **error);
 
 /* ------------------------------------------------------------------------
+ * agen-generator-body.c
+ * ------------------------------------------------------------------------ */
+
+/* The message of the AGEN_ERROR_EXIT a close delivers, translated once. */
+const char *agen_generator_exit_message   (void);
+
+/* ------------------------------------------------------------------------
  * agen-runner-fiber.c
  * ------------------------------------------------------------------------ */
 
@@ -141,6 +173,38 @@ gboolean    agen_generator_create_fiber   (AgenGenerator  *self,
 /* Switches into the body for self->op (or back to an await) and completes
  * the op the body finished, if any. Owner thread. */
 void        agen_generator_resume_fiber   (AgenGenerator *self);
+
+/* ------------------------------------------------------------------------
+ * agen-runner-driven.c
+ * ------------------------------------------------------------------------ */
+
+/* Calls the step function for self->op, on the thread's stack: right away
+ * when the caller waits for it (a blocking form), from the owner
+ * context's dispatch otherwise. Owner thread. */
+void        agen_generator_drive_step     (AgenGenerator *self);
+
+/* ------------------------------------------------------------------------
+ * The two runners behind one call each
+ * ------------------------------------------------------------------------ */
+
+/* Before the body first runs: what it needs to run. FALSE with error set,
+ * nothing changed, when that cannot be had. */
+static inline gboolean
+agen_generator_runner_prepare (AgenGenerator  *self,
+                               GError        **error)
+{
+  return self->driven || agen_generator_create_fiber (self, error);
+}
+
+/* Runs the body for self->op; the state is RUNNING. */
+static inline void
+agen_generator_runner_run (AgenGenerator *self)
+{
+  if (self->driven)
+    agen_generator_drive_step (self);
+  else
+    agen_generator_resume_fiber (self);
+}
 
 /* ------------------------------------------------------------------------
  * agen-generator-blocking.c
@@ -181,6 +245,23 @@ agen_generator_set_state (AgenGenerator      *self,
    * x86, where g_atomic_int_set()'s sequentially consistent one is a
    * locked exchange: two per item, about a fifth of a blocking step. */
   __atomic_store_n (&self->state, state, __ATOMIC_RELEASE);
+}
+
+/* The body yielded value (moved; NULL or unset = None) for op, taken
+ * from self->op: op gets the value, or for a close, which the body
+ * ignored, IGNORED_EXIT and the value is dropped. The generator is then
+ * SUSPENDED; the caller completes op. */
+static inline void
+agen_generator_set_yielded (AgenGenerator *self,
+                            AgenOp        *op,
+                            GValue        *value)
+{
+  if (G_UNLIKELY (op->kind == AGEN_OP_CLOSE))
+    agen_generator_set_ignored_exit (self, op, value);
+  else
+    agen_op_set_yielded (op, value);
+
+  agen_generator_set_state (self, AGEN_GENERATOR_STATE_SUSPENDED);
 }
 
 /* Emits notify::state and notify::running if the state changed since the

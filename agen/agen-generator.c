@@ -207,6 +207,14 @@ agen_generator_release_body (AgenGenerator *self)
   if (self->body_released)
     return;
 
+  /* A driven body's step function is on the stack: a binding may be
+   * running the very closure this frees. It runs once that returns. */
+  if (self->in_step > 0)
+    {
+      self->release_deferred = TRUE;
+      return;
+    }
+
   self->body_released = TRUE;
   self->user_data = NULL;
   self->user_data_destroy = NULL;
@@ -230,7 +238,42 @@ agen_generator_run_body (AgenGenerator *self,
 {
   self->op = op;
   agen_generator_set_state (self, AGEN_GENERATOR_STATE_RUNNING);
-  agen_generator_resume_fiber (self);
+  agen_generator_runner_run (self);
+}
+
+void
+agen_generator_set_ignored_exit (AgenGenerator *self,
+                                 AgenOp        *op,
+                                 GValue        *value)
+{
+  if (value != NULL)
+    agen_value_clear (value);
+  self->ignored_exit = TRUE;
+  agen_op_set_error (op, AGEN_ERROR, AGEN_ERROR_IGNORED_EXIT,
+                     _("Generator “%s” yielded instead of closing"),
+                     agen_generator_display_name (self));
+}
+
+void
+agen_generator_set_ended (AgenGenerator *self,
+                          AgenOp        *op,
+                          GError        *error)
+{
+  self->returned = error == NULL;
+
+  /* A close succeeds when the body returns or lets the exit out. */
+  if (error == NULL ||
+      (op->kind == AGEN_OP_CLOSE && g_error_matches (error, AGEN_ERROR, AGEN_ERROR_EXIT)))
+    {
+      g_clear_error (&error);
+      agen_op_set_finished (op);
+    }
+  else
+    {
+      agen_op_take_error (op, error);
+    }
+
+  agen_generator_set_state (self, AGEN_GENERATOR_STATE_CLOSED);
 }
 
 static void
@@ -283,7 +326,7 @@ agen_generator_run_op (AgenGenerator *self,
           {
             GError *error = NULL;
 
-            if (!agen_generator_create_fiber (self, &error))
+            if (!agen_generator_runner_prepare (self, &error))
               {
                 agen_op_take_error (op, error);
                 op->complete (op);
@@ -496,14 +539,12 @@ agen_generator_finalize (GObject *object)
 {
   AgenGenerator *self = AGEN_GENERATOR (object);
 
+  if (self->state == AGEN_GENERATOR_STATE_SUSPENDED)
+    g_warning ("Generator '%s' was destroyed while suspended without a "
+               "completed close; its cleanup code did not run",
+               agen_generator_display_name (self));
   if (self->fiber != NULL)
-    {
-      if (self->state == AGEN_GENERATOR_STATE_SUSPENDED)
-        g_warning ("Generator '%s' was destroyed while suspended without a "
-                   "completed close; its cleanup code did not run",
-                   agen_generator_display_name (self));
-      agen_fiber_clear (g_steal_pointer (&self->fiber));
-    }
+    agen_fiber_clear (g_steal_pointer (&self->fiber));
 
   agen_generator_release_body (self);
 

@@ -36,6 +36,24 @@ typedef enum
   AGEN_GENERATOR_STATE_CLOSED,
 } AgenGeneratorState;
 
+/**
+ * AgenStepKind:
+ * @AGEN_STEP_NEXT: produce the next value (a next, a send of None, and the
+ *   first step)
+ * @AGEN_STEP_SEND: resume with the value the consumer sent
+ * @AGEN_STEP_THROW: raise the thrown error at the paused point
+ * @AGEN_STEP_CLOSE: raise %AGEN_ERROR_EXIT at the paused point
+ *
+ * What a driven generator's [callback@StepFunc] is asked to do.
+ */
+typedef enum
+{
+  AGEN_STEP_NEXT,
+  AGEN_STEP_SEND,
+  AGEN_STEP_THROW,
+  AGEN_STEP_CLOSE,
+} AgenStepKind;
+
 #define AGEN_TYPE_GENERATOR (agen_generator_get_type ())
 
 AGEN_AVAILABLE_IN_ALL
@@ -57,6 +75,39 @@ G_DECLARE_FINAL_TYPE (AgenGenerator, agen_generator, AGEN, GENERATOR, GObject)
 typedef gboolean (*AgenGeneratorFunc) (AgenGenerator  *self,
                                        gpointer        user_data,
                                        GError        **error);
+
+/**
+ * AgenStepFunc:
+ * @generator: the driven generator
+ * @kind: what to do
+ * @value: (nullable): for %AGEN_STEP_SEND, the value sent
+ * @thrown: (nullable): for %AGEN_STEP_THROW, the error thrown in; for
+ *   %AGEN_STEP_CLOSE, %AGEN_ERROR_EXIT
+ * @cancellable: (nullable): the operation's cancellable
+ * @user_data: the data passed to [ctor@Generator.new_driven]
+ * @error: return location for an error
+ *
+ * One step of a driven generator's body: what a language binding
+ * implements to make a generator out of its own kind of coroutine. It is
+ * called on the thread's own stack (never a fiber's) in the owner
+ * context, and never synchronously inside the consumer's `_async` call.
+ *
+ * Answer with exactly one of [method@Generator.answer_yield],
+ * [method@Generator.answer_return] and [method@Generator.answer_error],
+ * inside this call or later; until then the generator is running, as a
+ * body awaiting something is. Returning %FALSE instead fails the step
+ * with @error (%AGEN_ERROR_FAILED when none is set).
+ *
+ * Returns: %TRUE when the step has been or will be answered; %FALSE with
+ *   @error set to fail it
+ */
+typedef gboolean (*AgenStepFunc) (AgenGenerator  *generator,
+                                  AgenStepKind    kind,
+                                  GValue         *value,
+                                  GError         *thrown,
+                                  GCancellable   *cancellable,
+                                  gpointer        user_data,
+                                  GError        **error);
 
 /**
  * AGEN_GENERATOR_DEFAULT_STACK_SIZE:
@@ -85,6 +136,20 @@ AgenGenerator      *agen_generator_new_full         (AgenGeneratorFunc   func,
                                                      GDestroyNotify      user_data_destroy,
                                                      const char         *name,
                                                      gsize               stack_size) G_GNUC_WARN_UNUSED_RESULT;
+AGEN_AVAILABLE_IN_ALL
+AgenGenerator      *agen_generator_new_driven       (AgenStepFunc        func,
+                                                     gpointer            user_data,
+                                                     GDestroyNotify      user_data_destroy) G_GNUC_WARN_UNUSED_RESULT;
+AGEN_AVAILABLE_IN_ALL
+void                agen_generator_answer_yield     (AgenGenerator      *self,
+                                                     const GValue       *value);
+AGEN_AVAILABLE_IN_ALL
+void                agen_generator_answer_return    (AgenGenerator      *self,
+                                                     const GValue       *value);
+AGEN_AVAILABLE_IN_ALL
+void                agen_generator_answer_error     (AgenGenerator      *self,
+                                                     const GError       *error);
+
 AGEN_AVAILABLE_IN_ALL
 const char         *agen_generator_get_name         (AgenGenerator      *self);
 AGEN_AVAILABLE_IN_ALL

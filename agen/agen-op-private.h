@@ -56,6 +56,9 @@ struct _AgenOp
   /* The next_many batch this op is a step of, which a yield may fill
    * directly (agen-batch-private.h); NULL for every other op. */
   AgenBatch          *batch;
+  /* The caller is blocked until the op completes (a blocking form), so
+   * the body may run inside its call. */
+  gboolean            caller_waits;
 };
 
 /* TRUE for what SEMANTICS.md calls None: NULL, an unset GValue, or a
@@ -162,6 +165,7 @@ agen_op_init (AgenOp             *op,
   op->out_error = NULL;
   op->complete = complete;
   op->batch = NULL;
+  op->caller_waits = FALSE;
 
   if (kind != AGEN_OP_NEXT || cancellable != NULL)
     agen_op_init_inputs (op, in_value, in_error, cancellable);

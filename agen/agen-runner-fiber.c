@@ -40,24 +40,11 @@ agen_generator_body_entry (gpointer data)
                            agen_generator_display_name (self));
     }
 
-  self->returned = ok;
   g_clear_object (&self->await_pending);
   g_clear_object (&self->await_current);
 
   op = g_steal_pointer (&self->op);
-
-  if (op->kind == AGEN_OP_CLOSE &&
-      (ok || g_error_matches (error, AGEN_ERROR, AGEN_ERROR_EXIT)))
-    {
-      g_clear_error (&error);
-      agen_op_set_finished (op);
-    }
-  else if (ok)
-    agen_op_set_finished (op);
-  else
-    agen_op_take_error (op, g_steal_pointer (&error));
-
-  agen_generator_set_state (self, AGEN_GENERATOR_STATE_CLOSED);
+  agen_generator_set_ended (self, op, g_steal_pointer (&error));
   self->completed_op = op;
 }
 
