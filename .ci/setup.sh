@@ -12,6 +12,8 @@
 #                       absolute (default: build)
 #   AGEN_MESON_OPTIONS  extra `meson setup` options, e.g.
 #                       '-Db_sanitize=address,undefined' (split on spaces)
+#   AGEN_EXTRA_PACKAGES Debian packages needed besides the usual ones, e.g.
+#                       'gcovr' for .ci/coverage.sh (split on spaces)
 #
 # It can be run on its own: bash .ci/setup.sh
 
@@ -41,6 +43,11 @@ packages=(
   valgrind
   python3
 )
+# Those of one command only (gcovr for .ci/coverage.sh): not installed for
+# every test run.
+extra_packages=()
+read -r -a extra_packages <<< "${AGEN_EXTRA_PACKAGES:-}"
+packages+=("${extra_packages[@]}")
 
 missing=()
 if command -v dpkg-query > /dev/null 2>&1; then

@@ -1,123 +1,126 @@
 #!/usr/bin/env bash
-# .ci/test.sh — build agen and run every test.
+# .ci/test.sh — build agen and run the test suite, in up to three builds.
 #
-# Usage: bash .ci/test.sh [MESON-TEST-OPTIONS...]
-#   e.g. bash .ci/test.sh test-generator
-#        bash .ci/test.sh --wrap='valgrind --error-exitcode=1' --timeout-multiplier 10
+# Usage: bash .ci/test.sh [--plain] [--asan] [--valgrind] [--all] [MESON-TEST-ARGS...]
 #
-# Environment: as .ci/setup.sh (AGEN_BUILD_DIR, AGEN_MESON_OPTIONS).
+#   --plain     the plain build, in AGEN_BUILD_DIR (default: build)
+#   --asan      a build with AddressSanitizer and UndefinedBehaviorSanitizer,
+#               in AGEN_ASAN_BUILD_DIR (default: build-asan), tests run with
+#               `meson test --setup sanitize`
+#   --valgrind  the plain build's tests under Valgrind's memcheck,
+#               `meson test --setup valgrind` (see tests/meson.build)
+#   --all       all three, in that order: what CI runs (.ci/run)
+#
+# Without any of these it runs the plain build only, the quick check while
+# developing, unless CI is true (or 1, yes), as on CI, where it runs all
+# three. Every other argument goes to each `meson test`, e.g.
+#        bash .ci/test.sh test-generator
+#        bash .ci/test.sh --valgrind test-threads
+#        bash .ci/test.sh --wrap='strace -f' test-fiber
+#
+# Environment: AGEN_BUILD_DIR and AGEN_MESON_OPTIONS as .ci/setup.sh;
+# AGEN_MESON_OPTIONS go to every build, the ASan build adding
+# -Db_sanitize=address,undefined after them and the Valgrind run
+# -Db_sanitize=none (memcheck cannot run a sanitizer build).
 #
 # The last line of the output is always "N passed, N failed", counting the
-# individual TAP subtests (every GTest test case), and the exit status is
-# non-zero if anything failed: a failed subtest, a test program that crashed
-# or timed out, a failed build, or `meson test` itself.
+# individual TAP subtests (every GTest test case) of all the runs together,
+# and the exit status is non-zero if anything failed: a failed subtest, a
+# test program that crashed, timed out or made Valgrind report an error, a
+# failed build, or `meson test` itself. Each run first prints its own
+# "RUN: N passed, N failed" line (RUN is plain, asan+ubsan or valgrind).
 
 set -euo pipefail
 
 ci=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd -- "$ci/.." && pwd)
-build=${AGEN_BUILD_DIR:-build}
-case $build in
-  /*) ;;
-  *) build=$root/$build ;;
-esac
 
-if ! bash "$ci/setup.sh"; then
-  # Nothing ran; still end with the summary line that CI looks for.
-  echo "test: setup or build failed; no test ran"
-  echo "0 passed, 1 failed"
-  exit 1
+absolute() {
+  case $1 in
+    /*) printf '%s\n' "$1" ;;
+    *) printf '%s\n' "$root/$1" ;;
+  esac
+}
+build=$(absolute "${AGEN_BUILD_DIR:-build}")
+asan_build=$(absolute "${AGEN_ASAN_BUILD_DIR:-build-asan}")
+options=${AGEN_MESON_OPTIONS:-}
+
+want_plain=0 want_asan=0 want_valgrind=0
+meson_args=()
+for arg in "$@"; do
+  case $arg in
+    --plain) want_plain=1 ;;
+    --asan) want_asan=1 ;;
+    --valgrind) want_valgrind=1 ;;
+    --all) want_plain=1 want_asan=1 want_valgrind=1 ;;
+    *) meson_args+=("$arg") ;;
+  esac
+done
+if [ $((want_plain + want_asan + want_valgrind)) -eq 0 ]; then
+  case ${CI:-} in
+    true | TRUE | True | 1 | yes) want_plain=1 want_asan=1 want_valgrind=1 ;;
+    *) want_plain=1 ;;
+  esac
 fi
 
 export PATH=/usr/bin:/bin:$PATH
 
-# Remove logs of earlier runs so that a run that dies early is never
-# summarised from stale results. The name varies: `--setup NAME` writes
-# testlog-NAME.json and `--wrap='valgrind …'` testlog-valgrind.json.
-rm -f -- "$build"/meson-logs/testlog*.json
+# One line "PASSED FAILED" per run, written by summary.py.
+totals=$(mktemp)
+trap 'rm -f -- "$totals"' EXIT
+labels=()
+times=()
 
-meson_status=0
-meson test -C "$build" --print-errorlogs --num-processes 2 "$@" || meson_status=$?
+# run LABEL BUILD_DIR MESON_OPTIONS [MESON-TEST-ARGS...]
+run() {
+  local label=$1 dir=$2 opts=$3
+  shift 3
+  local start=$SECONDS lines status=0
+  lines=$(wc -l < "$totals")
+  echo "=== $label: build in ${dir#"$root"/}, meson test $*"
 
-# Count subtests from Meson's JSON log: one object per line, the raw TAP
-# output of each test program in "stdout". Debian's own python3 is used
-# explicitly: setup.sh installed it, and the first python3 on PATH may be
-# some other interpreter.
-summary_status=0
-/usr/bin/python3 - "$meson_status" "$build"/meson-logs/testlog*.json <<'PY' || summary_status=$?
-import json
-import re
-import sys
-import traceback
+  if ! AGEN_BUILD_DIR=$dir AGEN_MESON_OPTIONS=$opts bash "$ci/setup.sh"; then
+    # Nothing ran; count it, and go on with the other runs.
+    echo "$label: setup or build failed; no test ran"
+    echo "0 1" >> "$totals"
+  else
+    # Remove logs of earlier runs so that a run that dies early is never
+    # summarised from stale results. The name varies: `--setup NAME`
+    # writes testlog-NAME.json and `--wrap='valgrind …'` testlog-valgrind.json.
+    rm -f -- "$dir"/meson-logs/testlog*.json
+    meson test -C "$dir" --print-errorlogs --num-processes 2 "$@" || status=$?
+    # Debian's own python3, explicitly: setup.sh installed it, and the
+    # first python3 on PATH may be some other interpreter.
+    /usr/bin/python3 "$ci/summary.py" "$label" "$status" "$totals" \
+      "$dir"/meson-logs/testlog*.json || true
+    if [ "$(wc -l < "$totals")" -eq "$lines" ]; then
+      echo "$label: the test log could not be summarised; counted as 1 failed"
+      echo "0 1" >> "$totals"
+    fi
+  fi
+  labels+=("$label")
+  times+=($((SECONDS - start)))
+}
 
-meson_status = int(sys.argv[1])
-logs = [p for p in sys.argv[2:] if not p.endswith('*.json')]
-
-# TAP 13/14: "ok N description # SKIP reason", "not ok N description # TODO".
-# Only unindented lines: indented ones would be nested subtests, whose
-# parent line already counts them.
-result_re = re.compile(r'^(not ok|ok)\b(.*)$')
-directive_re = re.compile(r'#\s*(SKIP|TODO)\b', re.IGNORECASE)
-
-passed = failed = skipped = todo = 0
-
-try:
-    for path in logs:
-        with open(path, encoding='utf-8', errors='replace') as log:
-            for line in log:
-                if not line.strip():
-                    continue
-                test = json.loads(line)
-                name = test.get('name', '?')
-                result = test.get('result', '?')
-                t_pass = t_fail = t_skip = t_todo = 0
-                for tap in (test.get('stdout') or '').splitlines():
-                    m = result_re.match(tap)
-                    if not m:
-                        continue
-                    d = directive_re.search(m.group(2))
-                    directive = d.group(1).upper() if d else None
-                    if m.group(1) == 'ok':
-                        if directive == 'SKIP':
-                            t_skip += 1
-                        else:
-                            t_pass += 1
-                    elif directive == 'TODO':
-                        t_todo += 1      # an expected failure
-                    else:
-                        t_fail += 1
-                note = ''
-                if result == 'SKIP' and t_pass + t_fail + t_skip == 0:
-                    t_skip += 1          # "1..0 # SKIP": the whole program
-                elif result not in ('OK', 'SKIP', 'EXPECTEDFAIL') and t_fail == 0:
-                    # Crash, abort (GTest's "Bail out!"), timeout, bad TAP:
-                    # no "not ok" line says so, but it is a failure.
-                    t_fail += 1
-                    note = ' (no "not ok" line: the program itself failed)'
-                print(f'{name}: {result}: {t_pass} passed, {t_fail} failed'
-                      + (f', {t_skip} skipped' if t_skip else '')
-                      + (f', {t_todo} todo' if t_todo else '') + note)
-                passed += t_pass
-                failed += t_fail
-                skipped += t_skip
-                todo += t_todo
-except Exception:
-    traceback.print_exc(file=sys.stdout)
-    print('test: could not read the test log; counted as 1 failed')
-    failed += 1
-
-if skipped or todo:
-    print(f'{skipped} skipped, {todo} expected failures (TODO); '
-          'counted as neither passed nor failed')
-if meson_status != 0 and failed == 0:
-    print(f'test: meson test exited with status {meson_status}; '
-          'counted as 1 failed')
-    failed = 1
-print(f'{passed} passed, {failed} failed', flush=True)
-sys.exit(1 if failed else 0)
-PY
-
-if [ "$meson_status" -ne 0 ]; then
-  exit "$meson_status"
+if [ $want_plain -eq 1 ]; then
+  run plain "$build" "$options" "${meson_args[@]}"
 fi
-exit "$summary_status"
+if [ $want_asan -eq 1 ]; then
+  run asan+ubsan "$asan_build" "$options -Db_sanitize=address,undefined" \
+    --setup sanitize "${meson_args[@]}"
+fi
+if [ $want_valgrind -eq 1 ]; then
+  run valgrind "$build" "$options -Db_sanitize=none" \
+    --setup valgrind "${meson_args[@]}"
+fi
+
+passed=0 failed=0 i=0
+echo "=== summary"
+while read -r p f; do
+  echo "${labels[$i]}: $p passed, $f failed (${times[$i]} s, build included)"
+  passed=$((passed + p))
+  failed=$((failed + f))
+  i=$((i + 1))
+done < "$totals"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
