@@ -42,6 +42,10 @@ packages=(
   gettext
   valgrind
   python3
+  # Introspection (Agen-1.0.gir, .typelib), the vapi and the Vala example.
+  gobject-introspection
+  libgirepository1.0-dev
+  valac
 )
 # Those of one command only (gcovr for .ci/coverage.sh): not installed for
 # every test run.

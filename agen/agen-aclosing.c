@@ -79,7 +79,7 @@
  * Callbacks run in the thread-default main context of the thread that
  * started the operation.
  *
- * Since: 1.0
+ * Since: 0.1
  */
 
 #include "config.h"
@@ -259,7 +259,7 @@ agen_aclosing_class_init (AgenAclosingClass *klass)
    *
    * The generator that the exit closes.
    *
-   * Since: 1.0
+   * Since: 0.1
    */
   properties[PROP_GENERATOR] =
     g_param_spec_object ("generator", NULL, NULL,
@@ -290,7 +290,7 @@ agen_aclosing_init (AgenAclosing *self)
  *
  * Returns: (transfer full): a new aclosing
  *
- * Since: 1.0
+ * Since: 0.1
  */
 AgenAclosing *
 agen_aclosing_new (AgenGenerator *generator)
@@ -310,7 +310,7 @@ agen_aclosing_new (AgenGenerator *generator)
  *
  * Returns: (transfer none): the generator
  *
- * Since: 1.0
+ * Since: 0.1
  */
 AgenGenerator *
 agen_aclosing_get_generator (AgenAclosing *self)
@@ -337,7 +337,7 @@ agen_aclosing_get_generator (AgenAclosing *self)
  * Enter an aclosing at most once. @callback runs from a later iteration
  * of the caller's thread-default main context, never inside this call.
  *
- * Since: 1.0
+ * Since: 0.1
  */
 void
 agen_aclosing_enter_async (AgenAclosing        *self,
@@ -381,7 +381,7 @@ agen_aclosing_enter_async (AgenAclosing        *self,
  * Returns: (transfer none) (nullable): the generator, not yet iterated by
  *   the aclosing; %NULL with @error set if the enter was cancelled
  *
- * Since: 1.0
+ * Since: 0.1
  */
 AgenGenerator *
 agen_aclosing_enter_finish (AgenAclosing  *self,
@@ -430,7 +430,7 @@ exit_close_cb (GObject      *source,
  * normally or with an error. @callback runs from a later iteration of the
  * caller's thread-default main context, never inside this call.
  *
- * Since: 1.0
+ * Since: 0.1
  */
 void
 agen_aclosing_exit_async (AgenAclosing        *self,
@@ -469,7 +469,7 @@ agen_aclosing_exit_async (AgenAclosing        *self,
  *   the close's error (for example %AGEN_ERROR_IGNORED_EXIT, or an error
  *   the body's cleanup raised)
  *
- * Since: 1.0
+ * Since: 0.1
  */
 gboolean
 agen_aclosing_exit_finish (AgenAclosing  *self,
@@ -496,7 +496,7 @@ agen_aclosing_exit_finish (AgenAclosing  *self,
  * Returns: (transfer none) (nullable): the generator; %NULL with @error
  *   set if @cancellable was already cancelled
  *
- * Since: 1.0
+ * Since: 0.1
  */
 AgenGenerator *
 agen_aclosing_enter (AgenAclosing  *self,
@@ -534,7 +534,7 @@ agen_aclosing_enter (AgenAclosing  *self,
  *
  * Returns: as [method@Aclosing.exit_finish]
  *
- * Since: 1.0
+ * Since: 0.1
  */
 gboolean
 agen_aclosing_exit (AgenAclosing  *self,

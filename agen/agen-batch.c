@@ -155,6 +155,8 @@ batch_finish (AgenBatch *batch)
  * wait for more to come. Values are never lost: if the body raises after
  * some values of a batch, the batch is delivered and the error comes with
  * the next operation.
+ *
+ * Since: 0.1
  */
 void
 agen_generator_next_many_async (AgenGenerator       *self,
@@ -204,6 +206,8 @@ agen_generator_next_many_async (AgenGenerator       *self,
  * Returns: %TRUE with at least one value; %FALSE without an error when the
  *   generator has finished; %FALSE with @error set when the body raised
  *   (before any value of this batch) or the operation was not allowed
+ *
+ * Since: 0.1
  */
 gboolean
 agen_generator_next_many_finish (AgenGenerator  *self,

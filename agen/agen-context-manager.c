@@ -100,7 +100,7 @@
  * time. Callbacks run in the thread-default main context of the thread
  * that started the operation.
  *
- * Since: 1.0
+ * Since: 0.1
  */
 
 #include "config.h"
@@ -339,7 +339,7 @@ agen_context_manager_class_init (AgenContextManagerClass *klass)
    *
    * The generator that the enter and the exit run.
    *
-   * Since: 1.0
+   * Since: 0.1
    */
   properties[PROP_GENERATOR] =
     g_param_spec_object ("generator", NULL, NULL,
@@ -362,7 +362,7 @@ agen_context_manager_init (AgenContextManager *self)
  * ------------------------------------------------------------------------ */
 
 /**
- * agen_context_manager_new:
+ * agen_context_manager_new: (skip)
  * @func: (scope notified) (closure user_data) (destroy user_data_destroy): the
  *   generator's body; it should yield exactly once
  * @user_data: data passed to @func
@@ -374,7 +374,7 @@ agen_context_manager_init (AgenContextManager *self)
  *
  * Returns: (transfer full): a new context manager
  *
- * Since: 1.0
+ * Since: 0.1
  */
 AgenContextManager *
 agen_context_manager_new (AgenGeneratorFunc func,
@@ -399,7 +399,7 @@ agen_context_manager_new (AgenGeneratorFunc func,
  *
  * Returns: (transfer full): a new context manager
  *
- * Since: 1.0
+ * Since: 0.1
  */
 AgenContextManager *
 agen_context_manager_new_for_generator (AgenGenerator *generator)
@@ -419,7 +419,7 @@ agen_context_manager_new_for_generator (AgenGenerator *generator)
  *
  * Returns: (transfer none): the generator
  *
- * Since: 1.0
+ * Since: 0.1
  */
 AgenGenerator *
 agen_context_manager_get_generator (AgenContextManager *self)
@@ -475,7 +475,7 @@ enter_next_cb (GObject      *source,
  * never inside this call. A value that the generator yielded is never
  * replaced by a cancellation.
  *
- * Since: 1.0
+ * Since: 0.1
  */
 void
 agen_context_manager_enter_async (AgenContextManager  *self,
@@ -515,7 +515,7 @@ agen_context_manager_enter_async (AgenContextManager  *self,
  *   %AGEN_ERROR_DIDNT_YIELD when the generator finished without yielding,
  *   or to the error the body raised or the generator's next reported
  *
- * Since: 1.0
+ * Since: 0.1
  */
 gboolean
 agen_context_manager_enter_finish (AgenContextManager  *self,
@@ -566,7 +566,7 @@ agen_context_manager_enter_finish (AgenContextManager  *self,
  *
  * Returns: as [method@ContextManager.enter_finish]
  *
- * Since: 1.0
+ * Since: 0.1
  */
 gboolean
 agen_context_manager_enter (AgenContextManager  *self,
@@ -691,7 +691,7 @@ exit_step_cb (GObject      *source,
  * iteration of the caller's thread-default main context, never inside
  * this call.
  *
- * Since: 1.0
+ * Since: 0.1
  */
 void
 agen_context_manager_exit_async (AgenContextManager  *self,
@@ -748,7 +748,7 @@ agen_context_manager_exit_async (AgenContextManager  *self,
  *   the body raised instead, %AGEN_ERROR_DIDNT_STOP, or the error of the
  *   close that followed a second yield
  *
- * Since: 1.0
+ * Since: 0.1
  */
 gboolean
 agen_context_manager_exit_finish (AgenContextManager  *self,
@@ -779,7 +779,7 @@ agen_context_manager_exit_finish (AgenContextManager  *self,
  *
  * Returns: as [method@ContextManager.exit_finish]
  *
- * Since: 1.0
+ * Since: 0.1
  */
 gboolean
 agen_context_manager_exit (AgenContextManager  *self,
@@ -836,4 +836,68 @@ agen_context_manager_exit (AgenContextManager  *self,
     }
 
   return FALSE;
+}
+
+/**
+ * agen_context_manager_exit_normally_async:
+ * @self: a context manager
+ * @cancellable: (nullable): a cancellable, passed to the generator's next
+ * @callback: (scope async) (closure user_data): called when the exit is
+ *   done
+ * @user_data: data for @callback
+ *
+ * [method@ContextManager.exit_async] for a block that ended without an
+ * error, for callers that cannot pass %NULL for a #GError (PyGObject
+ * before 3.47). Finish with [method@ContextManager.exit_normally_finish].
+ *
+ * Since: 0.1
+ */
+void
+agen_context_manager_exit_normally_async (AgenContextManager  *self,
+                                          GCancellable        *cancellable,
+                                          GAsyncReadyCallback  callback,
+                                          gpointer             user_data)
+{
+  agen_context_manager_exit_async (self, NULL, cancellable, callback, user_data);
+}
+
+/**
+ * agen_context_manager_exit_normally_finish:
+ * @self: a context manager
+ * @result: the result passed to the callback
+ * @error: return location for an error
+ *
+ * Finishes [method@ContextManager.exit_normally_async].
+ *
+ * Returns: as [method@ContextManager.exit_finish]
+ *
+ * Since: 0.1
+ */
+gboolean
+agen_context_manager_exit_normally_finish (AgenContextManager  *self,
+                                           GAsyncResult        *result,
+                                           GError             **error)
+{
+  return agen_context_manager_exit_finish (self, result, error);
+}
+
+/**
+ * agen_context_manager_exit_normally:
+ * @self: a context manager
+ * @cancellable: (nullable): a cancellable, passed to the generator's next
+ * @error: return location for an error
+ *
+ * [method@ContextManager.exit] for a block that ended without an error;
+ * see [method@ContextManager.exit_normally_async].
+ *
+ * Returns: as [method@ContextManager.exit_finish]
+ *
+ * Since: 0.1
+ */
+gboolean
+agen_context_manager_exit_normally (AgenContextManager  *self,
+                                    GCancellable        *cancellable,
+                                    GError             **error)
+{
+  return agen_context_manager_exit (self, NULL, cancellable, error);
 }

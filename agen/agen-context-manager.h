@@ -65,4 +65,18 @@ gboolean            agen_context_manager_exit              (AgenContextManager  
                                                             GCancellable         *cancellable,
                                                             GError              **error);
 
+AGEN_AVAILABLE_IN_ALL
+void                agen_context_manager_exit_normally_async  (AgenContextManager   *self,
+                                                               GCancellable         *cancellable,
+                                                               GAsyncReadyCallback   callback,
+                                                               gpointer              user_data);
+AGEN_AVAILABLE_IN_ALL
+gboolean            agen_context_manager_exit_normally_finish (AgenContextManager   *self,
+                                                               GAsyncResult         *result,
+                                                               GError              **error);
+AGEN_AVAILABLE_IN_ALL
+gboolean            agen_context_manager_exit_normally        (AgenContextManager   *self,
+                                                               GCancellable         *cancellable,
+                                                               GError              **error);
+
 G_END_DECLS

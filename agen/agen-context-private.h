@@ -77,7 +77,7 @@ struct _AgenHooks
 {
   gatomicrefcount  ref_count;
   gpointer         first_iter;   /* AgenHookFunc */
-  gpointer         finalizer;    /* AgenHookFunc */
+  gpointer         finalizer;    /* AgenFinalizerFunc */
   gpointer         user_data;
   GDestroyNotify   user_data_destroy;
 };

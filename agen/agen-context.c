@@ -393,10 +393,11 @@ agen_hooks_unref (AgenHooks *hooks)
  * @first_iter: (nullable) (scope notified) (closure user_data): called
  *   synchronously, once, at the first operation on each generator that
  *   @context comes to own
- * @finalizer: (nullable) (scope notified) (closure user_data): called on
- *   @context with a new reference (transfer full) to a generator whose last
- *   reference was dropped while it was suspended; it normally starts a
- *   close and drops the reference when the close completes
+ * @finalizer: (nullable) (scope notified) (closure user_data) (destroy user_data_destroy):
+ *   called on @context with a new reference to a generator whose last
+ *   reference was dropped while it was suspended; it owns that reference,
+ *   and normally starts a close and drops the reference when the close
+ *   completes
  * @user_data: data for both hooks
  * @user_data_destroy: (nullable): destroys @user_data once neither hook
  *   can be called any more
@@ -409,11 +410,13 @@ agen_hooks_unref (AgenHooks *hooks)
  * Passing %NULL for both hooks restores the built-in behaviour: a
  * generator dropped while suspended is closed on its owner context, so its
  * cleanup code runs. Thread-safe.
+ *
+ * Since: 0.1
  */
 void
 agen_set_generator_hooks (GMainContext   *context,
                           AgenHookFunc    first_iter,
-                          AgenHookFunc    finalizer,
+                          AgenFinalizerFunc finalizer,
                           gpointer        user_data,
                           GDestroyNotify  user_data_destroy)
 {
@@ -605,6 +608,8 @@ agen_context_end_pending_close (AgenContext *self)
  * until @callback has run. Run this before dropping a context that will no
  * longer be iterated: generators waiting to be closed there are otherwise
  * kept alive and never cleaned up.
+ *
+ * Since: 0.1
  */
 void
 agen_shutdown_generators_async (GMainContext        *context,
@@ -678,6 +683,8 @@ agen_shutdown_generators_async (GMainContext        *context,
  *
  * Returns: %TRUE, or %FALSE with %G_IO_ERROR_CANCELLED when the
  *   cancellable was already cancelled at the call
+ *
+ * Since: 0.1
  */
 gboolean
 agen_shutdown_generators_finish (GAsyncResult  *result,

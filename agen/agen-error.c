@@ -15,5 +15,7 @@
  * The quark of the %AGEN_ERROR domain.
  *
  * Returns: the error domain quark
+ *
+ * Since: 0.1
  */
 G_DEFINE_QUARK (agen-error-quark, agen_error)

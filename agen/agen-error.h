@@ -21,6 +21,8 @@ G_BEGIN_DECLS
  * AGEN_ERROR:
  *
  * The error domain of libagen. Errors in it use the codes of [enum@Error].
+ *
+ * Since: 0.1
  */
 #define AGEN_ERROR (agen_error_quark ())
 
@@ -44,6 +46,8 @@ G_BEGIN_DECLS
  *   made outside the generator's own body
  *
  * Error codes of the %AGEN_ERROR domain.
+ *
+ * Since: 0.1
  */
 typedef enum
 {

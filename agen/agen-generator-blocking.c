@@ -336,6 +336,8 @@ agen_generator_blocking (AgenGenerator  *self,
  * %AGEN_ERROR_RUNNING.
  *
  * Returns: as [method@Generator.next_finish]
+ *
+ * Since: 0.1
  */
 gboolean
 agen_generator_next (AgenGenerator  *self,
@@ -364,6 +366,8 @@ agen_generator_next (AgenGenerator  *self,
  * [method@Generator.next] for where it may block.
  *
  * Returns: as [method@Generator.next_finish]
+ *
+ * Since: 0.1
  */
 gboolean
 agen_generator_send (AgenGenerator  *self,
@@ -394,6 +398,8 @@ agen_generator_send (AgenGenerator  *self,
  * [method@Generator.next] for where it may block.
  *
  * Returns: as [method@Generator.next_finish]
+ *
+ * Since: 0.1
  */
 gboolean
 agen_generator_throw (AgenGenerator  *self,
@@ -421,6 +427,8 @@ agen_generator_throw (AgenGenerator  *self,
  * [method@Generator.next] for where it may block.
  *
  * Returns: as [method@Generator.close_finish]
+ *
+ * Since: 0.1
  */
 gboolean
 agen_generator_close (AgenGenerator  *self,

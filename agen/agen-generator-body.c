@@ -110,7 +110,7 @@ agen_generator_yield_take (AgenGenerator  *self,
 }
 
 /**
- * agen_generator_yield:
+ * agen_generator_yield: (skip)
  * @self: the generator whose body is calling
  * @value: (nullable): the value to hand out (copied); %NULL yields None
  * @sent: (out caller-allocates) (optional): return location for the value
@@ -126,6 +126,8 @@ agen_generator_yield_take (AgenGenerator  *self,
  * Returns: %TRUE when resumed by a next or send; %FALSE with @error set to
  *   the error thrown in, or to %AGEN_ERROR_EXIT for a close. The body
  *   should then clean up and normally return %FALSE propagating it.
+ *
+ * Since: 0.1
  */
 gboolean
 agen_generator_yield (AgenGenerator  *self,
@@ -164,7 +166,7 @@ agen_generator_yield (AgenGenerator  *self,
 }
 
 /**
- * agen_generator_yield_from:
+ * agen_generator_yield_from: (skip)
  * @self: the generator whose body is calling
  * @inner: the generator to delegate to
  * @return_value: (out caller-allocates) (optional): return location for
@@ -183,6 +185,8 @@ agen_generator_yield (AgenGenerator  *self,
  * Returns: %TRUE with @inner's return value (None if it set none) when it
  *   finished; %FALSE with @error set when it raised, when @self was
  *   closed, or when closing @inner failed
+ *
+ * Since: 0.1
  */
 gboolean
 agen_generator_yield_from (AgenGenerator  *self,
@@ -278,13 +282,15 @@ agen_generator_yield_from (AgenGenerator  *self,
 }
 
 /**
- * agen_generator_set_return_value:
+ * agen_generator_set_return_value: (skip)
  * @self: the generator whose body is calling
  * @value: (nullable): the value (copied); %NULL clears it
  *
  * Sets what [method@Generator.get_return_value] and a delegating
  * [method@Generator.yield_from] get once the body returns %TRUE. Only
  * from inside @self's own body.
+ *
+ * Since: 0.1
  */
 void
 agen_generator_set_return_value (AgenGenerator *self,
@@ -311,7 +317,7 @@ agen_generator_set_return_value (AgenGenerator *self,
 }
 
 /**
- * agen_generator_get_cancellable:
+ * agen_generator_get_cancellable: (skip)
  * @self: the generator whose body is calling
  *
  * Gets the cancellable of the current step: the one passed to the
@@ -321,6 +327,8 @@ agen_generator_set_return_value (AgenGenerator *self,
  * follows; a value it yields is never lost.
  *
  * Returns: (nullable) (transfer none): the step's cancellable, or %NULL
+ *
+ * Since: 0.1
  */
 GCancellable *
 agen_generator_get_cancellable (AgenGenerator *self)
@@ -334,7 +342,7 @@ agen_generator_get_cancellable (AgenGenerator *self)
 }
 
 /**
- * agen_generator_prepare_await:
+ * agen_generator_prepare_await: (skip)
  * @self: the generator whose body is calling
  *
  * Announces one result for @self's body to take with
@@ -350,6 +358,8 @@ agen_generator_get_cancellable (AgenGenerator *self)
  *
  * Returns: (transfer full): @self, the user data for
  *   [func@Generator.resume_callback]
+ *
+ * Since: 0.1
  */
 gpointer
 agen_generator_prepare_await (AgenGenerator *self)
@@ -430,7 +440,7 @@ await_delivery_run (gpointer data)
 }
 
 /**
- * agen_generator_resume_callback:
+ * agen_generator_resume_callback: (skip)
  * @source: (nullable): the source object of the operation
  * @result: its result
  * @self: (type AgenGenerator): what [method@Generator.prepare_await]
@@ -446,6 +456,8 @@ await_delivery_run (gpointer data)
  * [method@Generator.prepare_await], is how earlier code did it, and then
  * the generator must outlive the operation); otherwise, on a suspended,
  * finished or unstarted generator, it is refused with a critical.
+ *
+ * Since: 0.1
  */
 void
 agen_generator_resume_callback (GObject      *source,
@@ -484,7 +496,7 @@ agen_generator_resume_callback (GObject      *source,
 }
 
 /**
- * agen_generator_await:
+ * agen_generator_await: (skip)
  * @self: the generator whose body is calling
  *
  * Pauses the body until the operation started with
@@ -497,6 +509,8 @@ agen_generator_resume_callback (GObject      *source,
  *
  * Returns: (transfer none) (nullable): the result, valid until the next
  *   await
+ *
+ * Since: 0.1
  */
 GAsyncResult *
 agen_generator_await (AgenGenerator *self)

@@ -61,6 +61,8 @@
  * thread-default main context of the first operation
  * ([method@Generator.get_context]). A generator dropped while suspended is
  * closed on that context, so its cleanup code runs.
+ *
+ * Since: 0.1
  */
 
 #include "config.h"
@@ -496,7 +498,7 @@ static void
 run_finalizer_hook (gpointer data)
 {
   AgenGenerator *self = data;
-  AgenHookFunc finalizer = self->hooks->finalizer;
+  AgenFinalizerFunc finalizer = self->hooks->finalizer;
 
   /* transfer full: the hook owns the revived reference. */
   finalizer (self, self->hooks->user_data);
@@ -642,6 +644,8 @@ agen_generator_class_init (AgenGeneratorClass *klass)
    *
    * A name for messages and debugging, e.g. the one printed when the body
    * overflows its stack.
+   *
+   * Since: 0.1
    */
   properties[PROP_NAME] =
     g_param_spec_string ("name", NULL, NULL,
@@ -653,6 +657,8 @@ agen_generator_class_init (AgenGeneratorClass *klass)
    *
    * Where the generator is in its life: created, suspended at a yield,
    * running an operation, or closed.
+   *
+   * Since: 0.1
    */
   properties[PROP_STATE] =
     g_param_spec_enum ("state", NULL, NULL,
@@ -665,6 +671,8 @@ agen_generator_class_init (AgenGeneratorClass *klass)
    *
    * %TRUE exactly while an operation is in progress: from the `_async`
    * call until the step ends, awaits included.
+   *
+   * Since: 0.1
    */
   properties[PROP_RUNNING] =
     g_param_spec_boolean ("running", NULL, NULL,
@@ -684,6 +692,8 @@ agen_generator_class_init (AgenGeneratorClass *klass)
    * critical. It is not a construct property because GObject would then
    * set its default on every construction, through a GValue: a fifth of
    * the cost of a short-lived generator.
+   *
+   * Since: 0.1
    */
   properties[PROP_STACK_SIZE] =
     g_param_spec_uint64 ("stack-size", NULL, NULL,
@@ -695,6 +705,8 @@ agen_generator_class_init (AgenGeneratorClass *klass)
    *
    * The main context that owns the generator, or %NULL before the first
    * operation. Set once; not notified.
+   *
+   * Since: 0.1
    */
   properties[PROP_CONTEXT] =
     g_param_spec_boxed ("context", NULL, NULL,
@@ -718,7 +730,7 @@ agen_generator_init (AgenGenerator *self)
  * ------------------------------------------------------------------------ */
 
 /**
- * agen_generator_new:
+ * agen_generator_new: (skip)
  * @func: (scope notified) (closure user_data) (destroy user_data_destroy): the body
  * @user_data: data passed to @func
  * @user_data_destroy: (nullable): destroys @user_data once the body can
@@ -731,6 +743,8 @@ agen_generator_init (AgenGenerator *self)
  * the generator is closed before it started, or when it is finalized.
  *
  * Returns: (transfer full): a new generator
+ *
+ * Since: 0.1
  */
 AgenGenerator *
 agen_generator_new (AgenGeneratorFunc func,
@@ -741,7 +755,7 @@ agen_generator_new (AgenGeneratorFunc func,
 }
 
 /**
- * agen_generator_new_full:
+ * agen_generator_new_full: (skip)
  * @func: (scope notified) (closure user_data) (destroy user_data_destroy): the body
  * @user_data: data passed to @func
  * @user_data_destroy: (nullable): destroys @user_data once the body can
@@ -757,6 +771,8 @@ agen_generator_new (AgenGeneratorFunc func,
  * generator, which stays unstarted.
  *
  * Returns: (transfer full): a new generator
+ *
+ * Since: 0.1
  */
 AgenGenerator *
 agen_generator_new_full (AgenGeneratorFunc  func,
@@ -789,6 +805,8 @@ agen_generator_new_full (AgenGeneratorFunc  func,
  * Gets the [property@Generator:name].
  *
  * Returns: (nullable): the name
+ *
+ * Since: 0.1
  */
 const char *
 agen_generator_get_name (AgenGenerator *self)
@@ -804,6 +822,8 @@ agen_generator_get_name (AgenGenerator *self)
  * @name: (nullable): the new name
  *
  * Sets the [property@Generator:name].
+ *
+ * Since: 0.1
  */
 void
 agen_generator_set_name (AgenGenerator *self,
@@ -829,6 +849,8 @@ agen_generator_set_name (AgenGenerator *self,
  * Gets the [property@Generator:stack-size].
  *
  * Returns: the address space reserved for the body's stack, in bytes
+ *
+ * Since: 0.1
  */
 gsize
 agen_generator_get_stack_size (AgenGenerator *self)
@@ -870,6 +892,8 @@ agen_generator_set_stack_size (AgenGenerator *self,
  * another thread.
  *
  * Returns: the state
+ *
+ * Since: 0.1
  */
 AgenGeneratorState
 agen_generator_get_state (AgenGenerator *self)
@@ -886,6 +910,8 @@ agen_generator_get_state (AgenGenerator *self)
  * Gets the [property@Generator:running].
  *
  * Returns: %TRUE while an operation is in progress
+ *
+ * Since: 0.1
  */
 gboolean
 agen_generator_get_running (AgenGenerator *self)
@@ -905,6 +931,8 @@ agen_generator_get_running (AgenGenerator *self)
  *
  * Returns: (nullable) (transfer none): the owner context, or %NULL before
  *   the first operation
+ *
+ * Since: 0.1
  */
 GMainContext *
 agen_generator_get_context (AgenGenerator *self)
@@ -927,6 +955,8 @@ agen_generator_get_context (AgenGenerator *self)
  *
  * Returns: %TRUE and a copy in @value when the generator is closed after its
  *   body returned having set a value; otherwise %FALSE and None in @value
+ *
+ * Since: 0.1
  */
 gboolean
 agen_generator_get_return_value (AgenGenerator *self,
@@ -1029,6 +1059,8 @@ agen_generator_finish_op (AgenGenerator  *self,
  * On the owner context's thread the body runs inside this call; @callback
  * runs from a later iteration of the caller's thread-default main context,
  * never inside this call. Finish with [method@Generator.next_finish].
+ *
+ * Since: 0.1
  */
 void
 agen_generator_next_async (AgenGenerator       *self,
@@ -1057,6 +1089,8 @@ agen_generator_next_async (AgenGenerator       *self,
  * Returns: %TRUE with the yielded value; %FALSE without an error when the
  *   generator has finished; %FALSE with @error set when the body raised or
  *   the operation was not allowed
+ *
+ * Since: 0.1
  */
 gboolean
 agen_generator_next_finish (AgenGenerator  *self,
@@ -1072,29 +1106,31 @@ agen_generator_next_finish (AgenGenerator  *self,
 /**
  * agen_generator_send_async:
  * @self: a generator
- * @value: (nullable): the value the paused yield returns in its `sent`
+ * @in_value: (nullable): the value the paused yield returns in its `sent`
  *   argument; %NULL or None makes this a [method@Generator.next_async]
  * @cancellable: (nullable): a cancellable
  * @callback: (scope async) (closure user_data): called when the body has
  *   yielded, finished or failed
  * @user_data: data for @callback
  *
- * Resumes the body with @value and runs it until it yields again or ends.
+ * Resumes the body with @in_value and runs it until it yields again or ends.
  * Sending a value other than None to a generator that has not started
  * fails with %AGEN_ERROR_NOT_STARTED.
+ *
+ * Since: 0.1
  */
 void
 agen_generator_send_async (AgenGenerator       *self,
-                           const GValue        *value,
+                           const GValue        *in_value,
                            GCancellable        *cancellable,
                            GAsyncReadyCallback  callback,
                            gpointer             user_data)
 {
   g_return_if_fail (AGEN_IS_GENERATOR (self));
-  g_return_if_fail (value == NULL || G_IS_VALUE (value));
+  g_return_if_fail (in_value == NULL || G_IS_VALUE (in_value));
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
 
-  agen_generator_start_async (self, AGEN_OP_SEND, value, NULL, cancellable,
+  agen_generator_start_async (self, AGEN_OP_SEND, in_value, NULL, cancellable,
                               agen_generator_send_async, callback, user_data);
 }
 
@@ -1109,6 +1145,8 @@ agen_generator_send_async (AgenGenerator       *self,
  * Finishes [method@Generator.send_async].
  *
  * Returns: as [method@Generator.next_finish]
+ *
+ * Since: 0.1
  */
 gboolean
 agen_generator_send_finish (AgenGenerator  *self,
@@ -1124,29 +1162,31 @@ agen_generator_send_finish (AgenGenerator  *self,
 /**
  * agen_generator_throw_async:
  * @self: a generator
- * @error: the error to raise at the paused yield (copied)
+ * @in_error: the error to raise at the paused yield (copied)
  * @cancellable: (nullable): a cancellable
  * @callback: (scope async) (closure user_data): called when the body has
  *   yielded, finished or failed
  * @user_data: data for @callback
  *
- * Raises @error inside the body, where it is paused: its yield returns
- * %FALSE with @error. The body may handle it and yield again. On a
+ * Raises @in_error inside the body, where it is paused: its yield returns
+ * %FALSE with @in_error. The body may handle it and yield again. On a
  * generator that has not started, the body never runs: the operation
- * fails with a copy of @error and the generator is closed.
+ * fails with a copy of @in_error and the generator is closed.
+ *
+ * Since: 0.1
  */
 void
 agen_generator_throw_async (AgenGenerator       *self,
-                            const GError        *error,
+                            const GError        *in_error,
                             GCancellable        *cancellable,
                             GAsyncReadyCallback  callback,
                             gpointer             user_data)
 {
   g_return_if_fail (AGEN_IS_GENERATOR (self));
-  g_return_if_fail (error != NULL);
+  g_return_if_fail (in_error != NULL);
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
 
-  agen_generator_start_async (self, AGEN_OP_THROW, NULL, error, cancellable,
+  agen_generator_start_async (self, AGEN_OP_THROW, NULL, in_error, cancellable,
                               agen_generator_throw_async, callback, user_data);
 }
 
@@ -1161,6 +1201,8 @@ agen_generator_throw_async (AgenGenerator       *self,
  * Finishes [method@Generator.throw_async].
  *
  * Returns: as [method@Generator.next_finish]
+ *
+ * Since: 0.1
  */
 gboolean
 agen_generator_throw_finish (AgenGenerator  *self,
@@ -1186,6 +1228,8 @@ agen_generator_throw_finish (AgenGenerator  *self,
  * out or returns. A body that yields instead makes the close fail with
  * %AGEN_ERROR_IGNORED_EXIT and stays suspended. Closing a generator that
  * has not started or has finished succeeds and runs nothing.
+ *
+ * Since: 0.1
  */
 void
 agen_generator_close_async (AgenGenerator       *self,
@@ -1211,6 +1255,8 @@ agen_generator_close_async (AgenGenerator       *self,
  * Returns: %TRUE when the generator is closed; %FALSE with @error set when
  *   the body raised an error other than %AGEN_ERROR_EXIT, yielded
  *   (%AGEN_ERROR_IGNORED_EXIT), or the close was not allowed
+ *
+ * Since: 0.1
  */
 gboolean
 agen_generator_close_finish (AgenGenerator  *self,

@@ -27,6 +27,8 @@ G_BEGIN_DECLS
  *   generator was closed
  *
  * The states of an [class@Generator].
+ *
+ * Since: 0.1
  */
 typedef enum
 {
@@ -45,6 +47,8 @@ typedef enum
  * @AGEN_STEP_CLOSE: raise %AGEN_ERROR_EXIT at the paused point
  *
  * What a driven generator's [callback@StepFunc] is asked to do.
+ *
+ * Since: 0.1
  */
 typedef enum
 {
@@ -71,6 +75,8 @@ G_DECLARE_FINAL_TYPE (AgenGenerator, agen_generator, AGEN, GENERATOR, GObject)
  * [method@Generator.await].
  *
  * Returns: %TRUE to finish normally, %FALSE with @error set to raise
+ *
+ * Since: 0.1
  */
 typedef gboolean (*AgenGeneratorFunc) (AgenGenerator  *self,
                                        gpointer        user_data,
@@ -100,6 +106,8 @@ typedef gboolean (*AgenGeneratorFunc) (AgenGenerator  *self,
  *
  * Returns: %TRUE when the step has been or will be answered; %FALSE with
  *   @error set to fail it
+ *
+ * Since: 0.1
  */
 typedef gboolean (*AgenStepFunc) (AgenGenerator  *generator,
                                   AgenStepKind    kind,
@@ -115,6 +123,8 @@ typedef gboolean (*AgenStepFunc) (AgenGenerator  *generator,
  * The address space reserved for a body's stack unless
  * [property@Generator:stack-size] says otherwise. Pages are committed by the
  * kernel only when the body touches them.
+ *
+ * Since: 0.1
  */
 #define AGEN_GENERATOR_DEFAULT_STACK_SIZE (256 * 1024)
 
@@ -123,6 +133,8 @@ typedef gboolean (*AgenStepFunc) (AgenGenerator  *generator,
  *
  * The largest [property@Generator:stack-size] a generator accepts (1 GiB);
  * asking for more is a programmer error, refused when it is asked.
+ *
+ * Since: 0.1
  */
 #define AGEN_GENERATOR_MAX_STACK_SIZE ((gsize) 1 << 30)
 
@@ -181,7 +193,7 @@ gboolean            agen_generator_next_finish      (AgenGenerator      *self,
                                                      GError            **error);
 AGEN_AVAILABLE_IN_ALL
 void                agen_generator_send_async       (AgenGenerator      *self,
-                                                     const GValue       *value,
+                                                     const GValue       *in_value,
                                                      GCancellable       *cancellable,
                                                      GAsyncReadyCallback callback,
                                                      gpointer            user_data);
@@ -192,7 +204,7 @@ gboolean            agen_generator_send_finish      (AgenGenerator      *self,
                                                      GError            **error);
 AGEN_AVAILABLE_IN_ALL
 void                agen_generator_throw_async      (AgenGenerator      *self,
-                                                     const GError       *error,
+                                                     const GError       *in_error,
                                                      GCancellable       *cancellable,
                                                      GAsyncReadyCallback callback,
                                                      gpointer            user_data);
@@ -287,6 +299,8 @@ GAsyncResult       *agen_generator_await            (AgenGenerator      *self);
  *
  * The operation keeps the generator alive until it completes, even if the
  * body returns without awaiting it ([method@Generator.prepare_await]).
+ *
+ * Since: 0.1
  */
 #define AGEN_AWAIT_CALLBACK(gen) \
   agen_generator_resume_callback, agen_generator_prepare_await (gen)

@@ -23,15 +23,32 @@ G_BEGIN_DECLS
  * @generator: the generator
  * @user_data: the data passed to [func@set_generator_hooks]
  *
- * A first-iteration or finalizer hook; see [func@set_generator_hooks].
+ * A first-iteration hook; see [func@set_generator_hooks].
+ *
+ * Since: 0.1
  */
 typedef void (*AgenHookFunc) (AgenGenerator *generator,
                               gpointer       user_data);
 
+/**
+ * AgenFinalizerFunc:
+ * @generator: (transfer full): the generator, revived with a reference
+ *   that passes to the hook
+ * @user_data: the data passed to [func@set_generator_hooks]
+ *
+ * A finalizer hook; see [func@set_generator_hooks]. It owns the reference
+ * to @generator it is given: it normally starts a close and drops the
+ * reference when the close completes.
+ *
+ * Since: 0.1
+ */
+typedef void (*AgenFinalizerFunc) (AgenGenerator *generator,
+                                   gpointer       user_data);
+
 AGEN_AVAILABLE_IN_ALL
 void     agen_set_generator_hooks        (GMainContext        *context,
                                           AgenHookFunc         first_iter,
-                                          AgenHookFunc         finalizer,
+                                          AgenFinalizerFunc    finalizer,
                                           gpointer             user_data,
                                           GDestroyNotify       user_data_destroy);
 AGEN_AVAILABLE_IN_ALL

@@ -302,6 +302,8 @@ answer_on_owner (AgenGenerator *self,
  * finalization and yield_from are the same.
  *
  * Returns: (transfer full): a new generator
+ *
+ * Since: 0.1
  */
 AgenGenerator *
 agen_generator_new_driven (AgenStepFunc   func,
@@ -333,6 +335,8 @@ agen_generator_new_driven (AgenStepFunc   func,
  * Answering when no step waits is a programmer error: a critical, and
  * nothing changes. From any thread; the answer takes effect on the owner
  * context's thread.
+ *
+ * Since: 0.1
  */
 void
 agen_generator_answer_yield (AgenGenerator *self,
@@ -355,6 +359,8 @@ agen_generator_answer_yield (AgenGenerator *self,
  *
  * Answering when no step waits is a programmer error: a critical, and
  * nothing changes. From any thread.
+ *
+ * Since: 0.1
  */
 void
 agen_generator_answer_return (AgenGenerator *self,
@@ -377,6 +383,8 @@ agen_generator_answer_return (AgenGenerator *self,
  *
  * Answering when no step waits is a programmer error: a critical, and
  * nothing changes. From any thread.
+ *
+ * Since: 0.1
  */
 void
 agen_generator_answer_error (AgenGenerator *self,
