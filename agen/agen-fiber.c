@@ -56,9 +56,10 @@
  * Stack overflow
  * --------------
  *
- * Running off the low end of a fiber stack hits its guard page. A
+ * Running off the low end of a fiber stack hits its guard, many pages
+ * large so that a large frame does not jump it (agen-stack.c). A
  * SIGSEGV/SIGBUS handler, installed when the first fiber is created,
- * recognises a fault in the guard page of a fiber stack in use on the
+ * recognises a fault in the guard of a fiber stack in use on the
  * faulting thread (the current fiber's, nearly always) and aborts with a
  * message naming the generator, instead of a bare "Segmentation fault".
  * The handler runs on an alternate signal stack since the faulting stack is
