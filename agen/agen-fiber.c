@@ -355,8 +355,10 @@ agen_fiber_release_stack (AgenFiber *fiber)
 #ifdef AGEN_ASAN
   /* Frames that never returned (the entry frame always, every frame of a
    * fiber freed while suspended) leave their redzones poisoned; the next
-   * fiber on this stack would trip over them. */
-  __asan_unpoison_memory_region (stack->base, stack->size);
+   * fiber on this stack would trip over them. Unpoisoned by giving the
+   * shadow pages back rather than by writing zeros, which would keep all
+   * of the stack's shadow resident (agen-asan-private.h). */
+  agen_asan_release_region (stack->base, stack->size);
 #endif
 
   agen_stack_release (stack);

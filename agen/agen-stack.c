@@ -11,6 +11,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "agen-asan-private.h"
 #include "agen-stack-private.h"
 #include "agen-tsan-private.h"
 
@@ -270,6 +271,13 @@ agen_stack_slab_free (AgenStackSlab *slab)
         *link = slab->next;
         break;
       }
+
+#ifdef AGEN_ASAN
+  /* Its stacks were all released unpoisoned, but the shadow pages each
+   * shared with a neighbour stayed; ASan does not release shadow on
+   * munmap (agen-asan-private.h). */
+  agen_asan_release_region (slab->mapping, slab->mapping_size);
+#endif
 
   if (munmap (slab->mapping, slab->mapping_size) != 0)
     g_critical ("agen: could not unmap fiber stacks: %s", g_strerror (errno));

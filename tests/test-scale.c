@@ -6,8 +6,11 @@
 
 #include "config.h"
 
+#include <unistd.h>
+
 #include <agen.h>
 
+#include "agen-stack-private.h"
 #include "agen-test-util.h"
 
 /* Many generators alive at once -------------------------------------------- */
@@ -538,6 +541,113 @@ test_large_frame_320k (void)
   run_large_frame (AGEN_GENERATOR_DEFAULT_STACK_SIZE, large_frame_320k);
 }
 
+/* AddressSanitizer's shadow of freed stacks -------------------------------
+ *
+ * ASan keeps one shadow byte per 8 bytes of memory, 32 KiB for a default
+ * stack. Frames poison parts of it, and a stack given back must have it
+ * all unpoisoned; unpoisoning by writing zeros keeps every page of it
+ * resident even after the stack's own pages went back to the kernel.
+ * Generators that were alive at once have distinct stacks: once they are
+ * all gone, their shadow must be gone too. */
+
+#if defined(__SANITIZE_ADDRESS__)
+# define TEST_ASAN 1
+#elif defined(__has_feature)
+# if __has_feature(address_sanitizer)
+#  define TEST_ASAN 1
+# endif
+#endif
+
+#ifdef TEST_ASAN
+
+#define SHADOW_GENERATORS 1024
+
+/* Recursion depth: about 48 KiB of frames, redzones and all */
+#define SHADOW_DEPTH 48
+
+static gboolean
+shadow_body (AgenGenerator  *self,
+             gpointer        user_data,
+             GError        **error)
+{
+  volatile guint result = recurse (SHADOW_DEPTH);
+
+  return agen_test_yield_int (self, (gint) (result & 1), NULL, error);
+}
+
+/* Resident bytes of the process, shadow memory included. */
+static gsize
+resident_bytes (void)
+{
+  g_autofree char *statm = NULL;
+  g_auto(GStrv) fields = NULL;
+
+  g_assert_true (g_file_get_contents ("/proc/self/statm", &statm, NULL, NULL));
+  fields = g_strsplit (statm, " ", -1);
+  g_assert_cmpuint (g_strv_length (fields), >=, 2);
+
+  return (gsize) g_ascii_strtoull (fields[1], NULL, 10) * (gsize) sysconf (_SC_PAGESIZE);
+}
+
+#endif /* TEST_ASAN */
+
+static void
+test_asan_shadow_released (gconstpointer data)
+{
+#ifdef TEST_ASAN
+  gsize stack_size = GPOINTER_TO_SIZE (data);
+  AgenGenerator **gens = g_new0 (AgenGenerator *, SHADOW_GENERATORS);
+  gsize before;
+  gsize peak;
+  gsize after;
+#endif
+
+  g_test_summary ("under AddressSanitizer, the shadow memory of the stacks "
+                  "of generators that were alive at once goes back to the "
+                  "kernel once they are all freed");
+
+#ifndef TEST_ASAN
+  g_test_skip ("only meaningful under AddressSanitizer");
+#else
+  /* Only what this test frees counts */
+  agen_stack_pool_trim ();
+  before = resident_bytes ();
+
+  for (guint i = 0; i < SHADOW_GENERATORS; i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_auto(GValue) value = G_VALUE_INIT;
+
+      gens[i] = agen_generator_new_full (shadow_body, NULL, NULL, "shadow", stack_size);
+      g_assert_true (agen_generator_next (gens[i], NULL, &value, &error));
+      g_assert_no_error (error);
+    }
+
+  peak = resident_bytes ();
+
+  for (guint i = 0; i < SHADOW_GENERATORS; i++)
+    {
+      g_autoptr(GError) error = NULL;
+
+      g_assert_true (agen_generator_close (gens[i], NULL, &error));
+      g_assert_no_error (error);
+      g_clear_object (&gens[i]);
+    }
+  g_free (gens);
+
+  agen_stack_pool_trim ();
+  after = resident_bytes ();
+  g_test_message ("resident: %" G_GSIZE_FORMAT " KiB before, %" G_GSIZE_FORMAT
+                  " KiB with %u generators suspended, %" G_GSIZE_FORMAT
+                  " KiB after freeing them",
+                  before / 1024, peak / 1024, SHADOW_GENERATORS, after / 1024);
+
+  /* Left dirty, the shadow of a stack keeps an eighth of its size. What
+   * stays is the freed objects in ASan's quarantine. */
+  g_assert_cmpuint (after, <, before + SHADOW_GENERATORS * (stack_size / 8 / 4));
+#endif
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -552,6 +662,14 @@ main (int   argc,
   g_test_add_func ("/Agen/Scale/stack-overflow-names-generator", test_stack_overflow_names_generator);
   g_test_add_func ("/Agen/Scale/large-frame-64k", test_large_frame_64k);
   g_test_add_func ("/Agen/Scale/large-frame-320k", test_large_frame_320k);
+  /* A default stack's shadow is whole pages here; a stack of 100,000
+   * bytes shares shadow pages with its neighbours. */
+  g_test_add_data_func ("/Agen/Scale/asan-shadow-released",
+                        GSIZE_TO_POINTER (AGEN_GENERATOR_DEFAULT_STACK_SIZE),
+                        test_asan_shadow_released);
+  g_test_add_data_func ("/Agen/Scale/asan-shadow-released-odd-size",
+                        GSIZE_TO_POINTER (100000),
+                        test_asan_shadow_released);
 
   return g_test_run ();
 }
