@@ -7,6 +7,7 @@
 
 #pragma once
 
+#include "agen-asan-private.h"
 #include "agen-fiber-private.h"
 #include "agen-stack-private.h"
 #include "agen-switch-private.h"
@@ -36,15 +37,8 @@ G_BEGIN_DECLS
 /* Sanitizers must be told about every stack switch, or they take the new
  * stack for a wild jump of the old one (ASan) or lose track of which
  * accesses happen-before which (TSan). gcc says so with __SANITIZE_*__,
- * clang with __has_feature(). */
-#if defined(__SANITIZE_ADDRESS__)
-# define AGEN_ASAN 1
-#elif defined(__has_feature)
-# if __has_feature(address_sanitizer)
-#  define AGEN_ASAN 1
-# endif
-#endif
-
+ * clang with __has_feature(); agen-asan-private.h defines AGEN_ASAN and
+ * includes ASan's interface. */
 #if defined(__SANITIZE_THREAD__)
 # define AGEN_TSAN 1
 #elif defined(__has_feature)
@@ -53,26 +47,12 @@ G_BEGIN_DECLS
 # endif
 #endif
 
-#ifdef AGEN_ASAN
-# include <sanitizer/asan_interface.h>
-# include <sanitizer/common_interface_defs.h>
-#endif
-
 #ifdef AGEN_TSAN
 # include <sanitizer/tsan_interface.h>
 #endif
 
 #ifdef HAVE_VALGRIND
 # include <valgrind/valgrind.h>
-#endif
-
-#ifdef AGEN_ASAN
-# include <sanitizer/asan_interface.h>
-# include <sanitizer/common_interface_defs.h>
-#endif
-
-#ifdef AGEN_TSAN
-# include <sanitizer/tsan_interface.h>
 #endif
 
 struct _AgenFiber

@@ -29,7 +29,7 @@ typedef void (*AgenFiberFunc) (gpointer data);
 
 /* Creates a fiber that will run func (data) on its first resume. The stack
  * (stack_size bytes of usable address space, rounded up to whole pages, plus
- * a guard page below it; 0 means AGEN_FIBER_DEFAULT_STACK_SIZE, at most
+ * a guard below it; 0 means AGEN_FIBER_DEFAULT_STACK_SIZE, at most
  * AGEN_FIBER_MAX_STACK_SIZE) is taken from the calling thread's pool.
  * label names the fiber in the message printed when it overflows its stack
  * (copied; may be NULL). Aborts if no stack can be mapped: for the tests

@@ -56,9 +56,10 @@
  * Stack overflow
  * --------------
  *
- * Running off the low end of a fiber stack hits its guard page. A
+ * Running off the low end of a fiber stack hits its guard, many pages
+ * large so that a large frame does not jump it (agen-stack.c). A
  * SIGSEGV/SIGBUS handler, installed when the first fiber is created,
- * recognises a fault in the guard page of a fiber stack in use on the
+ * recognises a fault in the guard of a fiber stack in use on the
  * faulting thread (the current fiber's, nearly always) and aborts with a
  * message naming the generator, instead of a bare "Segmentation fault".
  * The handler runs on an alternate signal stack since the faulting stack is
@@ -354,8 +355,10 @@ agen_fiber_release_stack (AgenFiber *fiber)
 #ifdef AGEN_ASAN
   /* Frames that never returned (the entry frame always, every frame of a
    * fiber freed while suspended) leave their redzones poisoned; the next
-   * fiber on this stack would trip over them. */
-  __asan_unpoison_memory_region (stack->base, stack->size);
+   * fiber on this stack would trip over them. Unpoisoned by giving the
+   * shadow pages back rather than by writing zeros, which would keep all
+   * of the stack's shadow resident (agen-asan-private.h). */
+  agen_asan_release_region (stack->base, stack->size);
 #endif
 
   agen_stack_release (stack);

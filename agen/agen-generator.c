@@ -687,6 +687,15 @@ agen_generator_class_init (AgenGeneratorClass *klass)
    * %AGEN_GENERATOR_MAX_STACK_SIZE. Only pages the body touches are
    * committed.
    *
+   * A body that runs off the end of its stack hits the guard pages below
+   * it, and the process aborts with a message naming the generator (see
+   * [property@Generator:name]). The guard is 128 KiB (64 KiB on 32-bit
+   * systems): a single frame that overflows the stack by more than that
+   * (a large local array, say) can jump it and overwrite another
+   * generator's stack, unless the code running on the stack was compiled
+   * with `-fstack-clash-protection`. Give a body with large frames a
+   * larger stack.
+   *
    * It can be set until the body first runs (normally at construction,
    * or with [ctor@Generator.new_full]); later it is refused with a
    * critical. It is not a construct property because GObject would then

@@ -20,11 +20,12 @@ typedef struct _AgenStack AgenStack;
 
 struct _AgenStack
 {
-  /* Usable stack: [base, base + size). The guard page(s) sit just below
-   * base, so running off the low end faults. */
+  /* Usable stack: [base, base + size). The guard pages sit just below
+   * base, so running off the low end faults, even with a frame of up to
+   * the guard's size (agen-stack.c) touched at its low end first. */
   guint8    *base;
   gsize      size;
-  /* This stack's part of its slab: the guard page, then the stack. */
+  /* This stack's part of its slab: the guard, then the stack. */
   guint8    *mapping;
   gsize      mapping_size;
   AgenStack *pool_next;
@@ -40,7 +41,8 @@ AgenStack  *agen_stack_acquire      (gsize       size,
 /* Gives a stack back to this thread's pool (which may unmap it). */
 void        agen_stack_release      (AgenStack  *stack);
 
-/* TRUE if addr lies in the guard area of stack. Async-signal-safe. */
+/* TRUE if addr lies in the guard of stack, [mapping, base).
+ * Async-signal-safe. */
 gboolean    agen_stack_is_guard_hit (const AgenStack *stack,
                                      gconstpointer    addr);
 

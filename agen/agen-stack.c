@@ -14,22 +14,24 @@
 #include <gio/gio.h>
 #include <glib/gi18n-lib.h>
 
+#include "agen-asan-private.h"
 #include "agen-stack-private.h"
 #include "agen-tsan-private.h"
 
 /*
  * Stacks are carved out of slabs: one anonymous private mapping holds many
- * stacks of one size, each with a guard page at its low end (stacks grow
- * down, so running off the end faults there instead of scribbling on a
- * neighbour). MAP_NORESERVE plus the kernel's lazy commit mean a 256 KiB
- * stack costs only the pages a fiber actually touches.
+ * stacks of one size, each with a guard at its low end (stacks grow down,
+ * so running off the end faults there instead of scribbling on a
+ * neighbour). The guard is AGEN_STACK_GUARD_BYTES, many pages: see there
+ * why. MAP_NORESERVE plus the kernel's lazy commit mean a 256 KiB stack
+ * costs only the pages a fiber actually touches.
  *
  * On Linux 6.13 and later the guard pages are installed with
  * MADV_GUARD_INSTALL, which marks pages as faulting without splitting the
  * mapping: a slab of 64 stacks is one entry in /proc/self/maps, so a
  * process can hold 100,000 suspended fibers far below vm.max_map_count
  * (65,530 by default). Older kernels refuse the advice; there each guard
- * page is mprotect()ed instead, which splits the mapping (two entries per
+ * is mprotect()ed instead, which splits the mapping (two entries per
  * stack), limiting a process to about 32,000 stacks unless the sysctl is
  * raised. The choice is made once, on the first slab.
  *
@@ -53,9 +55,31 @@
 # define MADV_GUARD_INSTALL 102
 #endif
 
-/* Address space per slab, and a cap on stacks per slab. */
-#define AGEN_STACK_SLAB_BYTES (16 * 1024 * 1024)
+/* The guard below each stack. A function whose frame is larger than the
+ * guard can move the stack pointer past all of it at once and land in the
+ * stack below, whose top holds a suspended fiber's frames, unless it was
+ * compiled with -fstack-clash-protection (which probes every page of a
+ * large frame in order). So the guard is sized for the frames C code
+ * plausibly declares (64 KiB buffers, with room to spare), not for one
+ * page. Its cost is address space and page tables, not memory: guard
+ * pages are never committed, but a stack's stride through the slab grows
+ * by the guard, and page tables cost about 1/512 of the address space a
+ * slab spans (one 4 KiB table per 2 MiB, nearly every one of which holds
+ * some stack's touched top page or guard marker): 128 KiB of guard adds
+ * about 256 bytes of page tables per stack. MADV_GUARD_INSTALL and
+ * mprotect() cost the same here. On 32-bit systems, where address space is
+ * scarce, the guard is smaller. */
+#if GLIB_SIZEOF_VOID_P >= 8
+# define AGEN_STACK_GUARD_BYTES (128 * 1024)
+#else
+# define AGEN_STACK_GUARD_BYTES (64 * 1024)
+#endif
+
+/* A cap on stacks per slab, and the address space per slab: as many
+ * default-size stacks as the cap allows. */
 #define AGEN_STACK_SLAB_MAX_STACKS 64
+#define AGEN_STACK_SLAB_BYTES \
+  (AGEN_STACK_SLAB_MAX_STACKS * (AGEN_FIBER_DEFAULT_STACK_SIZE + AGEN_STACK_GUARD_BYTES))
 
 typedef struct _AgenStackSlab AgenStackSlab;
 
@@ -140,6 +164,15 @@ agen_stack_get_page_size (void)
   return page_size;
 }
 
+/* Whole pages, at least one. */
+static gsize
+agen_stack_get_guard_size (void)
+{
+  gsize page_size = agen_stack_get_page_size ();
+
+  return MAX ((AGEN_STACK_GUARD_BYTES + page_size - 1) & ~(page_size - 1), page_size);
+}
+
 static gsize
 agen_stack_round_size (gsize size)
 {
@@ -159,11 +192,11 @@ agen_stack_round_size (gsize size)
  * mapping, which fails once the process has too many of them. */
 static gboolean
 agen_stack_install_guard (guint8 *guard,
-                          gsize   page_size)
+                          gsize   guard_size)
 {
   if (agen_stack_guard_install != 0)
     {
-      if (madvise (guard, page_size, MADV_GUARD_INSTALL) == 0)
+      if (madvise (guard, guard_size, MADV_GUARD_INSTALL) == 0)
         {
           agen_stack_guard_install = 1;
           return TRUE;
@@ -176,7 +209,7 @@ agen_stack_install_guard (guint8 *guard,
       agen_stack_guard_install = 0;
     }
 
-  return mprotect (guard, page_size, PROT_NONE) == 0;
+  return mprotect (guard, guard_size, PROT_NONE) == 0;
 }
 
 static void
@@ -195,8 +228,8 @@ static AgenStackSlab *
 agen_stack_slab_new (gsize    size,
                      GError **error)
 {
-  gsize page_size = agen_stack_get_page_size ();
-  gsize stride = size + page_size;
+  gsize guard_size = agen_stack_get_guard_size ();
+  gsize stride = size + guard_size;
   guint n_stacks = CLAMP (AGEN_STACK_SLAB_BYTES / stride, 1, AGEN_STACK_SLAB_MAX_STACKS);
   AgenStackSlab *slab;
   guint8 *mapping;
@@ -214,7 +247,7 @@ agen_stack_slab_new (gsize    size,
     }
 
   for (guint i = 0; i < n_stacks; i++)
-    if (!agen_stack_install_guard (mapping + i * stride, page_size))
+    if (!agen_stack_install_guard (mapping + i * stride, guard_size))
       {
         int saved_errno = errno;
 
@@ -238,7 +271,7 @@ agen_stack_slab_new (gsize    size,
 
       stack->mapping = mapping + i * stride;
       stack->mapping_size = stride;
-      stack->base = stack->mapping + page_size;
+      stack->base = stack->mapping + guard_size;
       stack->size = size;
       stack->slab = slab;
 
@@ -263,6 +296,13 @@ agen_stack_slab_free (AgenStackSlab *slab)
         *link = slab->next;
         break;
       }
+
+#ifdef AGEN_ASAN
+  /* Its stacks were all released unpoisoned, but the shadow pages each
+   * shared with a neighbour stayed; ASan does not release shadow on
+   * munmap (agen-asan-private.h). */
+  agen_asan_release_region (slab->mapping, slab->mapping_size);
+#endif
 
   if (munmap (slab->mapping, slab->mapping_size) != 0)
     g_critical ("agen: could not unmap fiber stacks: %s", g_strerror (errno));

@@ -439,6 +439,9 @@ test_pool_reuse (void)
   g_assert_cmpuint (first->mapping_size, >=, first->size + page_size);
   g_assert_true (agen_stack_is_guard_hit (first, first->base - 1));
   g_assert_true (agen_stack_is_guard_hit (first, first->mapping));
+  /* Large enough for a frame with a 64 KiB buffer and then some */
+  g_assert_cmpuint (first->base - first->mapping, >=, 64 * 1024 + page_size);
+  g_assert_true (agen_stack_is_guard_hit (first, first->base - 64 * 1024 - page_size));
   g_assert_false (agen_stack_is_guard_hit (first, first->base));
   g_assert_false (agen_stack_is_guard_hit (first, first->base + first->size - 1));
   agen_stack_release (first);

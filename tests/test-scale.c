@@ -6,8 +6,11 @@
 
 #include "config.h"
 
+#include <unistd.h>
+
 #include <agen.h>
 
+#include "agen-stack-private.h"
 #include "agen-test-util.h"
 
 /* Many generators alive at once -------------------------------------------- */
@@ -400,6 +403,251 @@ test_stack_overflow_names_generator (void)
   g_test_trap_assert_stderr ("*deep-recursion*");
 }
 
+/* Frames larger than a page -------------------------------------------------
+ *
+ * Without -fstack-clash-protection (see tests/meson.build) a function
+ * with a large frame moves the stack pointer past the whole frame at once
+ * and touches its low end first. If the frame is larger than the guard
+ * below the stack, that touch lands beyond the guard: in the stack below,
+ * whose top holds a suspended neighbour's frames. The guard must be large
+ * enough to catch such frames with the overflow message instead.
+ *
+ * The neighbour is created first so that its stack is the one right below
+ * (a slab hands out its lowest free stack first; the subprocess starts
+ * with no stacks of these sizes). Its body fills most of its stack with a
+ * pattern, yields, and checks the pattern when resumed: a frame that
+ * jumped the guard and landed in it shows up there. */
+
+/* What the neighbour leaves of its stack for its own frames below the
+ * pattern. */
+#define NEIGHBOUR_RESERVE (16 * 1024)
+
+static gboolean
+neighbour_body (AgenGenerator  *self,
+                gpointer        user_data,
+                GError        **error)
+{
+  gsize pattern_size = GPOINTER_TO_SIZE (user_data);
+  volatile guint8 pattern[pattern_size];
+
+  for (gsize i = 0; i < pattern_size; i++)
+    pattern[i] = (guint8) (i * 7 + 1);
+
+  if (!agen_test_yield_int (self, 0, NULL, error))
+    return FALSE;
+
+  for (gsize i = 0; i < pattern_size; i++)
+    if (pattern[i] != (guint8) (i * 7 + 1))
+      g_error ("the suspended neighbour's stack was overwritten at %" G_GSIZE_FORMAT
+               " bytes below its pattern's end", pattern_size - i);
+
+  return agen_test_yield_int (self, 1, NULL, error);
+}
+
+/* Frames larger than their stacks, touched at their low end. */
+static G_GNUC_NO_INLINE char
+large_frame_64k (void)
+{
+  volatile char frame[64 * 1024];
+
+  frame[0] = 1;
+  return frame[0];
+}
+
+static G_GNUC_NO_INLINE char
+large_frame_320k (void)
+{
+  volatile char frame[320 * 1024];
+
+  frame[0] = 1;
+  return frame[0];
+}
+
+static gboolean
+large_frame_body (AgenGenerator  *self,
+                  gpointer        user_data,
+                  GError        **error)
+{
+  char (*large_frame) (void) = (char (*) (void)) user_data;
+
+  if (large_frame () != 1)
+    g_assert_not_reached ();
+  return agen_test_yield_int (self, 2, NULL, error);
+}
+
+/* A stack of stack_size runs large_frame, whose frame ends about
+ * stack_size - frame_size bytes below the stack, in what the guard must
+ * cover. */
+static void
+run_large_frame (gsize   stack_size,
+                 char  (*large_frame) (void))
+{
+  if (g_test_subprocess ())
+    {
+      g_autoptr(AgenGenerator) neighbour = NULL;
+      g_autoptr(AgenGenerator) gen = NULL;
+      g_auto(AgenTestResult) r = AGEN_TEST_RESULT_INIT;
+
+      neighbour = agen_generator_new_full (neighbour_body,
+                                           GSIZE_TO_POINTER (stack_size - NEIGHBOUR_RESERVE),
+                                           NULL, "neighbour", stack_size);
+      gen = agen_generator_new_full (large_frame_body, (gpointer) large_frame, NULL,
+                                     "large-frame", stack_size);
+
+      g_assert_true (agen_test_next (neighbour, NULL, &r));
+      agen_test_assert_yielded_int (&r, 0);
+
+      /* Overflows: not expected to come back */
+      agen_test_next (gen, NULL, &r);
+
+      /* The frame jumped the guard. Whether or not the write hit the
+       * neighbour, this is a failure. */
+      g_assert_true (agen_test_next (neighbour, NULL, &r));
+      agen_test_assert_yielded_int (&r, 1);
+      g_error ("the large frame was not caught by the guard");
+    }
+
+  g_test_trap_subprocess (NULL, 30 * G_USEC_PER_SEC, 0);
+  g_test_trap_assert_failed ();
+  g_test_trap_assert_stderr_unmatched ("*neighbour's stack was overwritten*");
+  g_test_trap_assert_stderr_unmatched ("*not caught by the guard*");
+  {
+    g_autofree char *message =
+      g_strdup_printf ("*agen: generator 'large-frame' overflowed its %" G_GSIZE_FORMAT
+                       "-byte stack; aborting*", stack_size);
+
+    g_test_trap_assert_stderr (message);
+  }
+}
+
+static void
+test_large_frame_64k (void)
+{
+  g_test_summary ("a 64 KiB frame that overflows a stack by 8 KiB is caught by "
+                  "the guard, with the overflow message, before it reaches the "
+                  "suspended neighbour's stack");
+
+  /* The frame's low end lands about 8 KiB below the stack */
+  run_large_frame (56 * 1024, large_frame_64k);
+}
+
+static void
+test_large_frame_320k (void)
+{
+  g_test_summary ("a 320 KiB frame that overflows a default-size stack by "
+                  "64 KiB is caught by the guard, with the overflow message, "
+                  "before it reaches the suspended neighbour's stack");
+
+  run_large_frame (AGEN_GENERATOR_DEFAULT_STACK_SIZE, large_frame_320k);
+}
+
+/* AddressSanitizer's shadow of freed stacks -------------------------------
+ *
+ * ASan keeps one shadow byte per 8 bytes of memory, 32 KiB for a default
+ * stack. Frames poison parts of it, and a stack given back must have it
+ * all unpoisoned; unpoisoning by writing zeros keeps every page of it
+ * resident even after the stack's own pages went back to the kernel.
+ * Generators that were alive at once have distinct stacks: once they are
+ * all gone, their shadow must be gone too. */
+
+#if defined(__SANITIZE_ADDRESS__)
+# define TEST_ASAN 1
+#elif defined(__has_feature)
+# if __has_feature(address_sanitizer)
+#  define TEST_ASAN 1
+# endif
+#endif
+
+#ifdef TEST_ASAN
+
+#define SHADOW_GENERATORS 1024
+
+/* Recursion depth: about 48 KiB of frames, redzones and all */
+#define SHADOW_DEPTH 48
+
+static gboolean
+shadow_body (AgenGenerator  *self,
+             gpointer        user_data,
+             GError        **error)
+{
+  volatile guint result = recurse (SHADOW_DEPTH);
+
+  return agen_test_yield_int (self, (gint) (result & 1), NULL, error);
+}
+
+/* Resident bytes of the process, shadow memory included. */
+static gsize
+resident_bytes (void)
+{
+  g_autofree char *statm = NULL;
+  g_auto(GStrv) fields = NULL;
+
+  g_assert_true (g_file_get_contents ("/proc/self/statm", &statm, NULL, NULL));
+  fields = g_strsplit (statm, " ", -1);
+  g_assert_cmpuint (g_strv_length (fields), >=, 2);
+
+  return (gsize) g_ascii_strtoull (fields[1], NULL, 10) * (gsize) sysconf (_SC_PAGESIZE);
+}
+
+#endif /* TEST_ASAN */
+
+static void
+test_asan_shadow_released (gconstpointer data)
+{
+#ifdef TEST_ASAN
+  gsize stack_size = GPOINTER_TO_SIZE (data);
+  AgenGenerator **gens = g_new0 (AgenGenerator *, SHADOW_GENERATORS);
+  gsize before;
+  gsize peak;
+  gsize after;
+#endif
+
+  g_test_summary ("under AddressSanitizer, the shadow memory of the stacks "
+                  "of generators that were alive at once goes back to the "
+                  "kernel once they are all freed");
+
+#ifndef TEST_ASAN
+  g_test_skip ("only meaningful under AddressSanitizer");
+#else
+  /* Only what this test frees counts */
+  agen_stack_pool_trim ();
+  before = resident_bytes ();
+
+  for (guint i = 0; i < SHADOW_GENERATORS; i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_auto(GValue) value = G_VALUE_INIT;
+
+      gens[i] = agen_generator_new_full (shadow_body, NULL, NULL, "shadow", stack_size);
+      g_assert_true (agen_generator_next (gens[i], NULL, &value, &error));
+      g_assert_no_error (error);
+    }
+
+  peak = resident_bytes ();
+
+  for (guint i = 0; i < SHADOW_GENERATORS; i++)
+    {
+      g_autoptr(GError) error = NULL;
+
+      g_assert_true (agen_generator_close (gens[i], NULL, &error));
+      g_assert_no_error (error);
+      g_clear_object (&gens[i]);
+    }
+  g_free (gens);
+
+  agen_stack_pool_trim ();
+  after = resident_bytes ();
+  g_test_message ("resident: %" G_GSIZE_FORMAT " KiB before, %" G_GSIZE_FORMAT
+                  " KiB with %u generators suspended, %" G_GSIZE_FORMAT
+                  " KiB after freeing them",
+                  before / 1024, peak / 1024, SHADOW_GENERATORS, after / 1024);
+
+  /* Left dirty, the shadow of a stack keeps an eighth of its size. What
+   * stays is the freed objects in ASan's quarantine. */
+  g_assert_cmpuint (after, <, before + SHADOW_GENERATORS * (stack_size / 8 / 4));
+#endif
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -412,6 +660,16 @@ main (int   argc,
   g_test_add_func ("/Agen/Scale/drop-suspended-cleanup-awaits", test_drop_suspended_cleanup_awaits);
   g_test_add_func ("/Agen/Scale/many-dropped-suspended", test_many_dropped_suspended);
   g_test_add_func ("/Agen/Scale/stack-overflow-names-generator", test_stack_overflow_names_generator);
+  g_test_add_func ("/Agen/Scale/large-frame-64k", test_large_frame_64k);
+  g_test_add_func ("/Agen/Scale/large-frame-320k", test_large_frame_320k);
+  /* A default stack's shadow is whole pages here; a stack of 100,000
+   * bytes shares shadow pages with its neighbours. */
+  g_test_add_data_func ("/Agen/Scale/asan-shadow-released",
+                        GSIZE_TO_POINTER (AGEN_GENERATOR_DEFAULT_STACK_SIZE),
+                        test_asan_shadow_released);
+  g_test_add_data_func ("/Agen/Scale/asan-shadow-released-odd-size",
+                        GSIZE_TO_POINTER (100000),
+                        test_asan_shadow_released);
 
   return g_test_run ();
 }
