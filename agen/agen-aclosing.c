@@ -102,8 +102,6 @@ struct _AgenAclosing
 
   AgenGenerator *generator;
   Phase          phase;
-  /* The exit's close failed with AGEN_ERROR_IGNORED_EXIT: never retry. */
-  guint          ignored_exit : 1;
 };
 
 enum {
@@ -160,14 +158,6 @@ check_may_exit (AgenAclosing *self,
     }
 }
 
-static void
-note_close_error (AgenAclosing *self,
-                  const GError *error)
-{
-  if (g_error_matches (error, AGEN_ERROR, AGEN_ERROR_IGNORED_EXIT))
-    self->ignored_exit = TRUE;
-}
-
 /* ------------------------------------------------------------------------
  * GObject
  * ------------------------------------------------------------------------ */
@@ -197,8 +187,7 @@ agen_aclosing_dispose (GObject *object)
   if (self->generator != NULL)
     agen_generator_close_if_owed (self->generator,
                                   self->phase == PHASE_ENTERED,
-                                  self->phase == PHASE_EXITED,
-                                  self->ignored_exit);
+                                  self->phase == PHASE_EXITED);
 
   g_clear_object (&self->generator);
 
@@ -402,16 +391,12 @@ exit_close_cb (GObject      *source,
                gpointer      user_data)
 {
   g_autoptr(GTask) task = user_data;
-  AgenAclosing *self = g_task_get_source_object (task);
   GError *error = NULL;
 
   if (agen_generator_close_finish (AGEN_GENERATOR (source), result, &error))
     g_task_return_boolean (task, TRUE);
   else
-    {
-      note_close_error (self, error);
-      g_task_return_error (task, error);
-    }
+    g_task_return_error (task, error);
 }
 
 /**
@@ -554,7 +539,6 @@ agen_aclosing_exit (AgenAclosing  *self,
 
   if (!agen_generator_close (self->generator, cancellable, &local_error))
     {
-      note_close_error (self, local_error);
       g_propagate_error (error, local_error);
       return FALSE;
     }

@@ -126,9 +126,6 @@ struct _AgenContextManager
 
   AgenGenerator *generator;
   Phase          phase;
-  /* The close after a second yield failed with AGEN_ERROR_IGNORED_EXIT:
-   * never retry. */
-  guint          ignored_exit : 1;
 };
 
 enum {
@@ -239,14 +236,6 @@ didnt_stop_error (gboolean threw)
                                 _("generator didn't stop"));
 }
 
-static void
-note_close_error (AgenContextManager *self,
-                  const GError       *error)
-{
-  if (g_error_matches (error, AGEN_ERROR, AGEN_ERROR_IGNORED_EXIT))
-    self->ignored_exit = TRUE;
-}
-
 /* ------------------------------------------------------------------------
  * GObject
  * ------------------------------------------------------------------------ */
@@ -277,8 +266,7 @@ agen_context_manager_dispose (GObject *object)
   if (self->generator != NULL)
     agen_generator_close_if_owed (self->generator,
                                   self->phase == PHASE_ENTERED,
-                                  self->phase == PHASE_EXITED,
-                                  self->ignored_exit);
+                                  self->phase == PHASE_EXITED);
 
   g_clear_object (&self->generator);
 
@@ -619,17 +607,13 @@ exit_close_cb (GObject      *source,
                gpointer      user_data)
 {
   g_autoptr(GTask) task = user_data;
-  AgenContextManager *self = g_task_get_source_object (task);
   GError *error = NULL;
 
   /* A failed close replaces DIDNT_STOP, as in CPython's finally. */
   if (agen_generator_close_finish (AGEN_GENERATOR (source), result, &error))
     g_task_return_error (task, didnt_stop_error (exit_threw (task)));
   else
-    {
-      note_close_error (self, error);
-      g_task_return_error (task, error);
-    }
+    g_task_return_error (task, error);
 }
 
 static void
@@ -830,10 +814,7 @@ agen_context_manager_exit (AgenContextManager  *self,
   if (agen_generator_close (self->generator, NULL, &local_error))
     g_propagate_error (error, didnt_stop_error (block_error != NULL));
   else
-    {
-      note_close_error (self, local_error);
-      g_propagate_error (error, local_error);
-    }
+    g_propagate_error (error, local_error);
 
   return FALSE;
 }

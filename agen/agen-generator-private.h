@@ -22,11 +22,10 @@ void agen_generator_close_abandoned (AgenGenerator *generator);
  * AgenContextManager), when they are dropped: closes it as above if the
  * exit never ran (exit_pending) and it is not closed, or if the exit ran
  * without effect (a cancellable cancelled before it started, a busy
- * generator) and it is still suspended; never after IGNORED_EXIT, which
- * would only come back. */
+ * generator) and it is still suspended; never after a close of it came
+ * back IGNORED_EXIT, which would only come back again. */
 void agen_generator_close_if_owed (AgenGenerator *generator,
                                    gboolean       exit_pending,
-                                   gboolean       exit_ran,
-                                   gboolean       ignored_exit);
+                                   gboolean       exit_ran);
 
 G_END_DECLS

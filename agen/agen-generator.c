@@ -481,8 +481,7 @@ agen_generator_schedule_abandoned_close (AgenGenerator *self)
 void
 agen_generator_close_if_owed (AgenGenerator *self,
                               gboolean       exit_pending,
-                              gboolean       exit_ran,
-                              gboolean       ignored_exit)
+                              gboolean       exit_ran)
 {
   AgenGeneratorState state;
 
@@ -490,7 +489,7 @@ agen_generator_close_if_owed (AgenGenerator *self,
 
   state = agen_generator_get_state (self);
   if ((exit_pending && state != AGEN_GENERATOR_STATE_CLOSED) ||
-      (exit_ran && state == AGEN_GENERATOR_STATE_SUSPENDED && !ignored_exit))
+      (exit_ran && state == AGEN_GENERATOR_STATE_SUSPENDED && !self->ignored_exit))
     agen_generator_close_abandoned (self);
 }
 

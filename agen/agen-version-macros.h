@@ -19,7 +19,6 @@
 # define _AGEN_EXTERN __attribute__((visibility("default"))) extern
 #endif
 
-#define AGEN_VERSION_1_0 (G_ENCODE_VERSION (1, 0))
-
+/* Every symbol so far is in the first version; per-version macros
+ * (AGEN_AVAILABLE_IN_0_2, …) come with the symbols that need them. */
 #define AGEN_AVAILABLE_IN_ALL _AGEN_EXTERN
-#define AGEN_AVAILABLE_IN_1_0 _AGEN_EXTERN
