@@ -87,21 +87,14 @@
 #include "agen-aclosing.h"
 #include "agen-error.h"
 #include "agen-generator-private.h"
-
-typedef enum
-{
-  PHASE_NEW,
-  PHASE_ENTERED,
-  PHASE_ENTER_FAILED,
-  PHASE_EXITED,
-} Phase;
+#include "agen-helper-phase-private.h"
 
 struct _AgenAclosing
 {
   GObject        parent_instance;
 
   AgenGenerator *generator;
-  Phase          phase;
+  AgenHelperPhase phase;
 };
 
 enum {
@@ -113,50 +106,6 @@ enum {
 static GParamSpec *properties[N_PROPS];
 
 G_DEFINE_FINAL_TYPE (AgenAclosing, agen_aclosing, G_TYPE_OBJECT)
-
-/* ------------------------------------------------------------------------
- * Small helpers
- * ------------------------------------------------------------------------ */
-
-/* Programmer errors: log a critical and tell the caller to do nothing. */
-static gboolean
-check_may_enter (AgenAclosing *self,
-                 const char   *func)
-{
-  if (self->phase != PHASE_NEW)
-    {
-      g_critical ("%s: the AgenAclosing was already entered; enter it only once",
-                  func);
-      return FALSE;
-    }
-
-  return TRUE;
-}
-
-static gboolean
-check_may_exit (AgenAclosing *self,
-                const char   *func)
-{
-  switch (self->phase)
-    {
-    case PHASE_ENTERED:
-      return TRUE;
-
-    case PHASE_NEW:
-    case PHASE_ENTER_FAILED:
-      g_critical ("%s: the AgenAclosing was not entered successfully; exit "
-                  "it only after a successful enter", func);
-      return FALSE;
-
-    case PHASE_EXITED:
-      g_critical ("%s: the AgenAclosing was already exited; exit it only once",
-                  func);
-      return FALSE;
-
-    default:
-      g_assert_not_reached ();
-    }
-}
 
 /* ------------------------------------------------------------------------
  * GObject
@@ -186,8 +135,8 @@ agen_aclosing_dispose (GObject *object)
    * come back. */
   if (self->generator != NULL)
     agen_generator_close_if_owed (self->generator,
-                                  self->phase == PHASE_ENTERED,
-                                  self->phase == PHASE_EXITED);
+                                  self->phase == AGEN_HELPER_ENTERED,
+                                  self->phase == AGEN_HELPER_EXITED);
 
   g_clear_object (&self->generator);
 
@@ -263,7 +212,7 @@ agen_aclosing_class_init (AgenAclosingClass *klass)
 static void
 agen_aclosing_init (AgenAclosing *self)
 {
-  self->phase = PHASE_NEW;
+  self->phase = AGEN_HELPER_NEW;
 }
 
 /* ------------------------------------------------------------------------
@@ -340,7 +289,7 @@ agen_aclosing_enter_async (AgenAclosing        *self,
   g_return_if_fail (AGEN_IS_ACLOSING (self));
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
 
-  if (!check_may_enter (self, G_STRFUNC))
+  if (!agen_helper_may_enter (self, self->phase, G_STRFUNC))
     return;
 
   task = g_task_new (self, cancellable, callback, user_data);
@@ -349,13 +298,13 @@ agen_aclosing_enter_async (AgenAclosing        *self,
 
   if (g_cancellable_set_error_if_cancelled (cancellable, &error))
     {
-      self->phase = PHASE_ENTER_FAILED;
+      self->phase = AGEN_HELPER_ENTER_FAILED;
       g_task_return_error (task, error);
       return;
     }
 
   /* Borrowed: the task holds self, which holds the generator. */
-  self->phase = PHASE_ENTERED;
+  self->phase = AGEN_HELPER_ENTERED;
   g_task_return_pointer (task, self->generator, NULL);
 }
 
@@ -428,10 +377,10 @@ agen_aclosing_exit_async (AgenAclosing        *self,
   g_return_if_fail (AGEN_IS_ACLOSING (self));
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
 
-  if (!check_may_exit (self, G_STRFUNC))
+  if (!agen_helper_may_exit (self, self->phase, G_STRFUNC))
     return;
 
-  self->phase = PHASE_EXITED;
+  self->phase = AGEN_HELPER_EXITED;
 
   task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, agen_aclosing_exit_async);
@@ -492,16 +441,16 @@ agen_aclosing_enter (AgenAclosing  *self,
   g_return_val_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable), NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  if (!check_may_enter (self, G_STRFUNC))
+  if (!agen_helper_may_enter (self, self->phase, G_STRFUNC))
     return NULL;
 
   if (g_cancellable_set_error_if_cancelled (cancellable, error))
     {
-      self->phase = PHASE_ENTER_FAILED;
+      self->phase = AGEN_HELPER_ENTER_FAILED;
       return NULL;
     }
 
-  self->phase = PHASE_ENTERED;
+  self->phase = AGEN_HELPER_ENTERED;
   return self->generator;
 }
 
@@ -532,10 +481,10 @@ agen_aclosing_exit (AgenAclosing  *self,
   g_return_val_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable), FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  if (!check_may_exit (self, G_STRFUNC))
+  if (!agen_helper_may_exit (self, self->phase, G_STRFUNC))
     return FALSE;
 
-  self->phase = PHASE_EXITED;
+  self->phase = AGEN_HELPER_EXITED;
 
   if (!agen_generator_close (self->generator, cancellable, &local_error))
     {

@@ -110,22 +110,14 @@
 #include "agen-context-manager.h"
 #include "agen-error.h"
 #include "agen-generator-private.h"
-
-typedef enum
-{
-  PHASE_NEW,
-  PHASE_ENTERING,
-  PHASE_ENTERED,
-  PHASE_ENTER_FAILED,
-  PHASE_EXITED,
-} Phase;
+#include "agen-helper-phase-private.h"
 
 struct _AgenContextManager
 {
   GObject        parent_instance;
 
   AgenGenerator *generator;
-  Phase          phase;
+  AgenHelperPhase phase;
 };
 
 enum {
@@ -158,47 +150,6 @@ value_free (gpointer data)
   g_free (value);
 }
 
-/* Programmer errors: log a critical and tell the caller to do nothing. */
-static gboolean
-check_may_enter (AgenContextManager *self,
-                 const char         *func)
-{
-  if (self->phase != PHASE_NEW)
-    {
-      g_critical ("%s: the AgenContextManager was already entered; enter it "
-                  "only once", func);
-      return FALSE;
-    }
-
-  return TRUE;
-}
-
-static gboolean
-check_may_exit (AgenContextManager *self,
-                const char         *func)
-{
-  switch (self->phase)
-    {
-    case PHASE_ENTERED:
-      return TRUE;
-
-    case PHASE_NEW:
-    case PHASE_ENTERING:
-    case PHASE_ENTER_FAILED:
-      g_critical ("%s: the AgenContextManager was not entered successfully; "
-                  "exit it only after a successful enter", func);
-      return FALSE;
-
-    case PHASE_EXITED:
-      g_critical ("%s: the AgenContextManager was already exited; exit it "
-                  "only once", func);
-      return FALSE;
-
-    default:
-      g_assert_not_reached ();
-    }
-}
-
 /* The enter's outcome, from the result of the generator's next. Takes
  * next_error. */
 static gboolean
@@ -210,11 +161,11 @@ enter_outcome (AgenContextManager  *self,
   if (yielded)
     {
       g_assert (next_error == NULL);
-      self->phase = PHASE_ENTERED;
+      self->phase = AGEN_HELPER_ENTERED;
       return TRUE;
     }
 
-  self->phase = PHASE_ENTER_FAILED;
+  self->phase = AGEN_HELPER_ENTER_FAILED;
 
   if (next_error != NULL)
     g_propagate_error (error, next_error);
@@ -265,8 +216,8 @@ agen_context_manager_dispose (GObject *object)
    * would only come back. */
   if (self->generator != NULL)
     agen_generator_close_if_owed (self->generator,
-                                  self->phase == PHASE_ENTERED,
-                                  self->phase == PHASE_EXITED);
+                                  self->phase == AGEN_HELPER_ENTERED,
+                                  self->phase == AGEN_HELPER_EXITED);
 
   g_clear_object (&self->generator);
 
@@ -342,7 +293,7 @@ agen_context_manager_class_init (AgenContextManagerClass *klass)
 static void
 agen_context_manager_init (AgenContextManager *self)
 {
-  self->phase = PHASE_NEW;
+  self->phase = AGEN_HELPER_NEW;
 }
 
 /* ------------------------------------------------------------------------
@@ -476,10 +427,10 @@ agen_context_manager_enter_async (AgenContextManager  *self,
   g_return_if_fail (AGEN_IS_CONTEXT_MANAGER (self));
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
 
-  if (!check_may_enter (self, G_STRFUNC))
+  if (!agen_helper_may_enter (self, self->phase, G_STRFUNC))
     return;
 
-  self->phase = PHASE_ENTERING;
+  self->phase = AGEN_HELPER_ENTERING;
 
   task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, agen_context_manager_enter_async);
@@ -572,10 +523,10 @@ agen_context_manager_enter (AgenContextManager  *self,
   g_return_val_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable), FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  if (!check_may_enter (self, G_STRFUNC))
+  if (!agen_helper_may_enter (self, self->phase, G_STRFUNC))
     return FALSE;
 
-  self->phase = PHASE_ENTERING;
+  self->phase = AGEN_HELPER_ENTERING;
 
   /* next always initialises yielded, to None unless something was
    * yielded. */
@@ -689,10 +640,10 @@ agen_context_manager_exit_async (AgenContextManager  *self,
   g_return_if_fail (AGEN_IS_CONTEXT_MANAGER (self));
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
 
-  if (!check_may_exit (self, G_STRFUNC))
+  if (!agen_helper_may_exit (self, self->phase, G_STRFUNC))
     return;
 
-  self->phase = PHASE_EXITED;
+  self->phase = AGEN_HELPER_EXITED;
 
   task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, agen_context_manager_exit_async);
@@ -778,10 +729,10 @@ agen_context_manager_exit (AgenContextManager  *self,
   g_return_val_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable), FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  if (!check_may_exit (self, G_STRFUNC))
+  if (!agen_helper_may_exit (self, self->phase, G_STRFUNC))
     return FALSE;
 
-  self->phase = PHASE_EXITED;
+  self->phase = AGEN_HELPER_EXITED;
 
   if (block_error != NULL &&
       agen_generator_get_state (self->generator) == AGEN_GENERATOR_STATE_CLOSED)
