@@ -545,6 +545,62 @@ agen_context_manager_enter (AgenContextManager  *self,
 }
 
 /* ------------------------------------------------------------------------
+ * Exit: the decisions, shared by the async and the blocking forms
+ * ------------------------------------------------------------------------ */
+
+/* Before the step: a generator closed behind our back (by
+ * agen_shutdown_generators_async(), say) cannot handle the block's error,
+ * and a throw would report "finished", which must not suppress it. TRUE
+ * with *error set when the exit ends here. */
+static gboolean
+exit_ends_before_step (AgenContextManager  *self,
+                       const GError        *block_error,
+                       GError             **error)
+{
+  if (block_error == NULL ||
+      agen_generator_get_state (self->generator) != AGEN_GENERATOR_STATE_CLOSED)
+    return FALSE;
+
+  g_propagate_error (error, g_error_copy (block_error));
+  return TRUE;
+}
+
+/* After the step (the throw of the block's error, or the next): TRUE when
+ * the exit ends here, with *ok and, if it failed, *error (step_error is
+ * taken); FALSE when the generator yielded again and must be closed.
+ * The close is cleanup that must run, so it takes no cancellable (one
+ * cancelled during the step would make it refuse at once). */
+static gboolean
+exit_ends_after_step (gboolean   yielded,
+                      GError    *step_error,
+                      gboolean  *ok,
+                      GError   **error)
+{
+  if (yielded)
+    return FALSE;
+
+  /* Finished: the error was suppressed, or there was none. */
+  *ok = step_error == NULL;
+  if (step_error != NULL)
+    g_propagate_error (error, step_error);
+  return TRUE;
+}
+
+/* After that close: the exit fails, with DIDNT_STOP, or with the close's
+ * own error (taken), which replaces it as in CPython's finally. */
+static void
+exit_after_close (gboolean   threw,
+                  gboolean   closed,
+                  GError    *close_error,
+                  GError   **error)
+{
+  if (closed)
+    g_propagate_error (error, didnt_stop_error (threw));
+  else
+    g_propagate_error (error, close_error);
+}
+
+/* ------------------------------------------------------------------------
  * Exit
  * ------------------------------------------------------------------------ */
 
@@ -558,13 +614,13 @@ exit_close_cb (GObject      *source,
                gpointer      user_data)
 {
   g_autoptr(GTask) task = user_data;
+  GError *close_error = NULL;
   GError *error = NULL;
+  gboolean closed;
 
-  /* A failed close replaces DIDNT_STOP, as in CPython's finally. */
-  if (agen_generator_close_finish (AGEN_GENERATOR (source), result, &error))
-    g_task_return_error (task, didnt_stop_error (exit_threw (task)));
-  else
-    g_task_return_error (task, error);
+  closed = agen_generator_close_finish (AGEN_GENERATOR (source), result, &close_error);
+  exit_after_close (exit_threw (task), closed, close_error, &error);
+  g_task_return_error (task, error);
 }
 
 static void
@@ -574,26 +630,22 @@ exit_step_cb (GObject      *source,
 {
   g_autoptr(GTask) task = user_data;
   AgenGenerator *generator = AGEN_GENERATOR (source);
+  GError *step_error = NULL;
   GError *error = NULL;
   gboolean yielded;
+  gboolean ok;
 
   if (exit_threw (task))
-    yielded = agen_generator_throw_finish (generator, result, NULL, &error);
+    yielded = agen_generator_throw_finish (generator, result, NULL, &step_error);
   else
-    yielded = agen_generator_next_finish (generator, result, NULL, &error);
+    yielded = agen_generator_next_finish (generator, result, NULL, &step_error);
 
-  if (yielded)
-    {
-      /* Yielded a second time: close it. The close is cleanup that must
-       * run, so it is not cancellable (a cancellable cancelled during the
-       * step would make it refuse at once). */
-      agen_generator_close_async (generator, NULL, exit_close_cb,
-                                  g_steal_pointer (&task));
-    }
-  else if (error != NULL)
-    g_task_return_error (task, error);
+  if (!exit_ends_after_step (yielded, step_error, &ok, &error))
+    agen_generator_close_async (generator, NULL, exit_close_cb, g_steal_pointer (&task));
+  else if (ok)
+    g_task_return_boolean (task, TRUE);
   else
-    g_task_return_boolean (task, TRUE);   /* finished: suppressed, or no error */
+    g_task_return_error (task, error);
 }
 
 /**
@@ -635,6 +687,7 @@ agen_context_manager_exit_async (AgenContextManager  *self,
                                  GAsyncReadyCallback  callback,
                                  gpointer             user_data)
 {
+  GError *error = NULL;
   GTask *task;
 
   g_return_if_fail (AGEN_IS_CONTEXT_MANAGER (self));
@@ -651,13 +704,9 @@ agen_context_manager_exit_async (AgenContextManager  *self,
 
   g_task_set_task_data (task, GINT_TO_POINTER (block_error != NULL), NULL);
 
-  if (block_error != NULL &&
-      agen_generator_get_state (self->generator) == AGEN_GENERATOR_STATE_CLOSED)
+  if (exit_ends_before_step (self, block_error, &error))
     {
-      /* Closed behind our back (e.g. by agen_shutdown_generators_async()):
-       * a throw would report "finished", which must not suppress the
-       * block's error. */
-      g_task_return_error (task, g_error_copy (block_error));
+      g_task_return_error (task, error);
       g_object_unref (task);
     }
   else if (block_error != NULL)
@@ -722,8 +771,11 @@ agen_context_manager_exit (AgenContextManager  *self,
                            GCancellable        *cancellable,
                            GError             **error)
 {
-  GError *local_error = NULL;
+  GError *step_error = NULL;
+  GError *close_error = NULL;
   gboolean yielded;
+  gboolean closed;
+  gboolean ok;
 
   g_return_val_if_fail (AGEN_IS_CONTEXT_MANAGER (self), FALSE);
   g_return_val_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable), FALSE);
@@ -734,39 +786,21 @@ agen_context_manager_exit (AgenContextManager  *self,
 
   self->phase = AGEN_HELPER_EXITED;
 
-  if (block_error != NULL &&
-      agen_generator_get_state (self->generator) == AGEN_GENERATOR_STATE_CLOSED)
-    {
-      /* See agen_context_manager_exit_async() */
-      g_propagate_error (error, g_error_copy (block_error));
-      return FALSE;
-    }
+  if (exit_ends_before_step (self, block_error, error))
+    return FALSE;
 
   if (block_error != NULL)
     yielded = agen_generator_throw (self->generator, block_error, cancellable,
-                                    NULL, &local_error);
+                                    NULL, &step_error);
   else
     yielded = agen_generator_next (self->generator, cancellable, NULL,
-                                   &local_error);
+                                   &step_error);
 
-  if (!yielded)
-    {
-      if (local_error != NULL)
-        {
-          g_propagate_error (error, local_error);
-          return FALSE;
-        }
-      return TRUE;
-    }
+  if (exit_ends_after_step (yielded, step_error, &ok, error))
+    return ok;
 
-  /* Yielded a second time: close it, without the cancellable (see
-   * agen_context_manager_exit_async()); a failed close replaces
-   * DIDNT_STOP. */
-  if (agen_generator_close (self->generator, NULL, &local_error))
-    g_propagate_error (error, didnt_stop_error (block_error != NULL));
-  else
-    g_propagate_error (error, local_error);
-
+  closed = agen_generator_close (self->generator, NULL, &close_error);
+  exit_after_close (block_error != NULL, closed, close_error, error);
   return FALSE;
 }
 
