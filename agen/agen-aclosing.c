@@ -87,6 +87,7 @@
 #include "agen-aclosing.h"
 #include "agen-error.h"
 #include "agen-generator-private.h"
+#include "agen-tsan-private.h"
 
 typedef enum
 {
@@ -200,6 +201,7 @@ agen_aclosing_dispose (GObject *object)
                                   self->phase == PHASE_EXITED,
                                   self->ignored_exit);
 
+  AGEN_TSAN_RELEASE_REF (self->generator);   /* see agen-tsan-private.h */
   g_clear_object (&self->generator);
 
   G_OBJECT_CLASS (agen_aclosing_parent_class)->dispose (object);

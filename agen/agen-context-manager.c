@@ -110,6 +110,7 @@
 #include "agen-context-manager.h"
 #include "agen-error.h"
 #include "agen-generator-private.h"
+#include "agen-tsan-private.h"
 
 typedef enum
 {
@@ -280,6 +281,7 @@ agen_context_manager_dispose (GObject *object)
                                   self->phase == PHASE_EXITED,
                                   self->ignored_exit);
 
+  AGEN_TSAN_RELEASE_REF (self->generator);   /* see agen-tsan-private.h */
   g_clear_object (&self->generator);
 
   G_OBJECT_CLASS (agen_context_manager_parent_class)->dispose (object);

@@ -549,6 +549,15 @@ shutdown_close_cb (GObject      *source,
   shutdown_step_done (shutdown);
 }
 
+/* Drops shutdown's reference to a generator that its owner thread may
+ * finalize (see agen-tsan-private.h). */
+static void
+shutdown_unref_generator (gpointer generator)
+{
+  AGEN_TSAN_RELEASE (generator);
+  g_object_unref (generator);
+}
+
 static void
 shutdown_finalizer_closes_done (gpointer data)
 {
@@ -627,7 +636,7 @@ agen_shutdown_generators_async (GMainContext        *context,
   if (g_task_return_error_if_cancelled (task))
     return;
 
-  generators = g_ptr_array_new_with_free_func (g_object_unref);
+  generators = g_ptr_array_new_with_free_func (shutdown_unref_generator);
 
   shutdown = g_new0 (ShutdownData, 1);
   shutdown->task = g_object_ref (task);
