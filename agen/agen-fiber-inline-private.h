@@ -10,6 +10,7 @@
 #include "agen-fiber-private.h"
 #include "agen-stack-private.h"
 #include "agen-switch-private.h"
+#include "agen-tsan-private.h"
 
 G_BEGIN_DECLS
 
@@ -36,7 +37,8 @@ G_BEGIN_DECLS
 /* Sanitizers must be told about every stack switch, or they take the new
  * stack for a wild jump of the old one (ASan) or lose track of which
  * accesses happen-before which (TSan). gcc says so with __SANITIZE_*__,
- * clang with __has_feature(). */
+ * clang with __has_feature(); AGEN_TSAN comes from agen-tsan-private.h,
+ * with <sanitizer/tsan_interface.h>. */
 #if defined(__SANITIZE_ADDRESS__)
 # define AGEN_ASAN 1
 #elif defined(__has_feature)
@@ -45,34 +47,13 @@ G_BEGIN_DECLS
 # endif
 #endif
 
-#if defined(__SANITIZE_THREAD__)
-# define AGEN_TSAN 1
-#elif defined(__has_feature)
-# if __has_feature(thread_sanitizer)
-#  define AGEN_TSAN 1
-# endif
-#endif
-
 #ifdef AGEN_ASAN
 # include <sanitizer/asan_interface.h>
 # include <sanitizer/common_interface_defs.h>
-#endif
-
-#ifdef AGEN_TSAN
-# include <sanitizer/tsan_interface.h>
 #endif
 
 #ifdef HAVE_VALGRIND
 # include <valgrind/valgrind.h>
-#endif
-
-#ifdef AGEN_ASAN
-# include <sanitizer/asan_interface.h>
-# include <sanitizer/common_interface_defs.h>
-#endif
-
-#ifdef AGEN_TSAN
-# include <sanitizer/tsan_interface.h>
 #endif
 
 struct _AgenFiber

@@ -7,6 +7,17 @@
 
 #pragma once
 
+/* AGEN_TSAN is defined when building with ThreadSanitizer: gcc says so
+ * with __SANITIZE_THREAD__, clang with __has_feature(). Test this macro
+ * rather than those. */
+#if defined(__SANITIZE_THREAD__)
+# define AGEN_TSAN 1
+#elif defined(__has_feature)
+# if __has_feature(thread_sanitizer)
+#  define AGEN_TSAN 1
+# endif
+#endif
+
 /*
  * GLib is not built with ThreadSanitizer and GMutex/GCond are futex-based,
  * so TSan cannot see the ordering they give. Where agen hands data from one
@@ -15,15 +26,7 @@
  * Without TSan these are no-ops.
  */
 
-#if defined(__SANITIZE_THREAD__)
-# define AGEN_TSAN_ENABLED 1
-#elif defined(__has_feature)
-# if __has_feature(thread_sanitizer)
-#  define AGEN_TSAN_ENABLED 1
-# endif
-#endif
-
-#ifdef AGEN_TSAN_ENABLED
+#ifdef AGEN_TSAN
 # include <sanitizer/tsan_interface.h>
 # define AGEN_TSAN_RELEASE(addr) __tsan_release ((void *) (addr))
 # define AGEN_TSAN_ACQUIRE(addr) __tsan_acquire ((void *) (addr))

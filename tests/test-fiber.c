@@ -15,6 +15,7 @@
 
 #include "agen-fiber-private.h"
 #include "agen-stack-private.h"
+#include "agen-tsan-private.h"
 
 #ifdef HAVE_VALGRIND
 # include <valgrind/valgrind.h>
@@ -529,7 +530,7 @@ test_slab_mappings (void)
   if (RUNNING_ON_VALGRIND)
     count = FALSE;
 #endif
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#if defined(__SANITIZE_ADDRESS__) || defined(AGEN_TSAN)
   count = FALSE;
 #endif
 
@@ -571,15 +572,7 @@ test_slab_mappings (void)
 /* ThreadSanitizer gives each fiber a full thread state of its own (about a
  * megabyte, eagerly mapped), so 10,000 of them at once exhaust memory
  * there; a thousand still checks the annotations. */
-#if defined(__SANITIZE_THREAD__)
-# define TEST_TSAN 1
-#elif defined(__has_feature)
-# if __has_feature(thread_sanitizer)
-#  define TEST_TSAN 1
-# endif
-#endif
-
-#ifdef TEST_TSAN
+#ifdef AGEN_TSAN
 # define N_MANY 1000
 #else
 # define N_MANY 10000
