@@ -88,6 +88,7 @@
 #include "agen-error.h"
 #include "agen-generator-private.h"
 #include "agen-helper-phase-private.h"
+#include "agen-tsan-private.h"
 
 struct _AgenAclosing
 {
@@ -138,6 +139,7 @@ agen_aclosing_dispose (GObject *object)
                                   self->phase == AGEN_HELPER_ENTERED,
                                   self->phase == AGEN_HELPER_EXITED);
 
+  AGEN_TSAN_RELEASE_REF (self->generator);   /* see agen-tsan-private.h */
   g_clear_object (&self->generator);
 
   G_OBJECT_CLASS (agen_aclosing_parent_class)->dispose (object);

@@ -52,7 +52,8 @@ struct _AgenContext
  * keyed by address. A source is removed from it when its context
  * destroys it, so an address reused by a new context never finds a stale
  * entry. The per-thread cache below carries the table's generation to
- * notice removals without taking the lock. */
+ * notice removals without taking the lock: the generation is written
+ * under the lock but read without it, so every access is atomic. */
 G_LOCK_DEFINE_STATIC (contexts);
 static GHashTable *contexts;
 static guint contexts_generation;
@@ -75,7 +76,21 @@ current_thread_id (void)
   return &thread_cache;
 }
 
-/* The lock, made visible to ThreadSanitizer (see agen-tsan-private.h). */
+/* The locks, made visible to ThreadSanitizer (see agen-tsan-private.h). */
+static inline void
+contexts_lock (void)
+{
+  G_LOCK (contexts);
+  AGEN_TSAN_ACQUIRE (&contexts);
+}
+
+static inline void
+contexts_unlock (void)
+{
+  AGEN_TSAN_RELEASE (&contexts);
+  G_UNLOCK (contexts);
+}
+
 static inline void
 context_lock (AgenContext *self)
 {
@@ -162,12 +177,12 @@ agen_context_finalize (GSource *source)
 {
   AgenContext *self = (AgenContext *) source;
 
-  G_LOCK (contexts);
+  contexts_lock ();
   if (contexts != NULL &&
       g_hash_table_lookup (contexts, self->context) == self)
     g_hash_table_remove (contexts, self->context);
-  contexts_generation++;
-  G_UNLOCK (contexts);
+  g_atomic_int_inc (&contexts_generation);
+  contexts_unlock ();
 
   /* Items still queued belong to a context that will never run again;
    * their owners (results, generators) are leaked rather than run on a
@@ -216,7 +231,7 @@ agen_context_get (GMainContext *context)
       thread_cache.generation == (guint) g_atomic_int_get (&contexts_generation))
     return thread_cache.state;
 
-  G_LOCK (contexts);
+  contexts_lock ();
   if (contexts == NULL)
     contexts = g_hash_table_new (NULL, NULL);
   self = g_hash_table_lookup (contexts, context);
@@ -229,8 +244,8 @@ agen_context_get (GMainContext *context)
     }
   thread_cache.context = context;
   thread_cache.state = self;
-  thread_cache.generation = contexts_generation;
-  G_UNLOCK (contexts);
+  thread_cache.generation = (guint) g_atomic_int_get (&contexts_generation);
+  contexts_unlock ();
 
   return self;
 }
@@ -552,6 +567,15 @@ shutdown_close_cb (GObject      *source,
   shutdown_step_done (shutdown);
 }
 
+/* Drops shutdown's reference to a generator that its owner thread may
+ * finalize (see agen-tsan-private.h). */
+static void
+shutdown_unref_generator (gpointer generator)
+{
+  AGEN_TSAN_RELEASE (generator);
+  g_object_unref (generator);
+}
+
 static void
 shutdown_finalizer_closes_done (gpointer data)
 {
@@ -632,7 +656,7 @@ agen_shutdown_generators_async (GMainContext        *context,
   if (g_task_return_error_if_cancelled (task))
     return;
 
-  generators = g_ptr_array_new_with_free_func (g_object_unref);
+  generators = g_ptr_array_new_with_free_func (shutdown_unref_generator);
 
   shutdown = g_new0 (ShutdownData, 1);
   shutdown->task = g_object_ref (task);

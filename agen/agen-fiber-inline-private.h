@@ -11,6 +11,7 @@
 #include "agen-fiber-private.h"
 #include "agen-stack-private.h"
 #include "agen-switch-private.h"
+#include "agen-tsan-private.h"
 
 G_BEGIN_DECLS
 
@@ -37,19 +38,8 @@ G_BEGIN_DECLS
 /* Sanitizers must be told about every stack switch, or they take the new
  * stack for a wild jump of the old one (ASan) or lose track of which
  * accesses happen-before which (TSan). gcc says so with __SANITIZE_*__,
- * clang with __has_feature(); agen-asan-private.h defines AGEN_ASAN and
- * includes ASan's interface. */
-#if defined(__SANITIZE_THREAD__)
-# define AGEN_TSAN 1
-#elif defined(__has_feature)
-# if __has_feature(thread_sanitizer)
-#  define AGEN_TSAN 1
-# endif
-#endif
-
-#ifdef AGEN_TSAN
-# include <sanitizer/tsan_interface.h>
-#endif
+ * clang with __has_feature(): agen-asan-private.h defines AGEN_ASAN and
+ * agen-tsan-private.h AGEN_TSAN, each with its sanitizer's interface. */
 
 #ifdef HAVE_VALGRIND
 # include <valgrind/valgrind.h>

@@ -360,6 +360,7 @@ run_op_item_dispatch (AgenDispatchItem *item)
   RunOpItem *run = (RunOpItem *) item;
 
   agen_generator_run_op (run->self, run->op);
+  AGEN_TSAN_RELEASE (run->self);   /* see agen-tsan-private.h */
   g_object_unref (run->self);
   g_free (run);
 }
@@ -452,6 +453,7 @@ abandoned_close_done (AgenOp *op)
   agen_op_clear (op);
   g_free (close_op);
   agen_context_end_pending_close (self->owner);
+  AGEN_TSAN_RELEASE (self);
   g_object_unref (self);
 }
 
@@ -516,6 +518,10 @@ agen_generator_dispose (GObject *object)
 {
   AgenGenerator *self = AGEN_GENERATOR (object);
 
+  /* The last reference may go on another thread than the one that last
+   * used the generator (see agen-tsan-private.h). */
+  AGEN_TSAN_ACQUIRE (self);
+
   if (self->owner != NULL)
     agen_context_untrack (self->owner, &self->track_link);
 
@@ -539,6 +545,9 @@ static void
 agen_generator_finalize (GObject *object)
 {
   AgenGenerator *self = AGEN_GENERATOR (object);
+
+  /* Revived by dispose, it may be finalized on yet another thread. */
+  AGEN_TSAN_ACQUIRE (self);
 
   if (self->state == AGEN_GENERATOR_STATE_SUSPENDED)
     g_warning ("Generator '%s' was destroyed while suspended without a "

@@ -8,6 +8,7 @@
 #include "config.h"
 
 #include "agen-result-private.h"
+#include "agen-tsan-private.h"
 
 struct _AgenResult
 {
@@ -114,6 +115,9 @@ agen_result_finalize (GObject *object)
   AgenResult *self = AGEN_RESULT (object);
 
   agen_op_clear (&self->op);
+  /* The callback read the generator; its owner may drop the last
+   * reference (see agen-tsan-private.h). */
+  AGEN_TSAN_RELEASE_REF (self->source_object);
   g_clear_object (&self->source_object);
   g_clear_pointer (&self->context, agen_context_unref);
 
@@ -155,6 +159,7 @@ agen_result_recycle (AgenResult *self)
     }
 
   agen_op_clear (&self->op);
+  AGEN_TSAN_RELEASE_REF (self->source_object);
   g_clear_object (&self->source_object);
   self->callback = NULL;
   self->user_data = NULL;
