@@ -63,10 +63,10 @@ blocking_op_complete (AgenOp *op)
       /* Resume the waiting body right here when we are on its thread's
        * stack; from a fiber (or another context) go through the owner's
        * dispatch source. */
-      if (!agen_on_fiber_stack () && agen_context_is_current_thread (waiter->owner))
+      if (!agen_on_fiber_stack () && agen_dispatcher_is_current_thread (waiter->owner))
         agen_generator_resume_fiber (waiter);
       else
-        agen_context_invoke (waiter->owner, resume_fiber_cb, waiter);
+        agen_dispatcher_invoke (waiter->owner, resume_fiber_cb, waiter);
     }
 }
 
@@ -122,7 +122,7 @@ agen_generator_wait_blocking (AgenGenerator *self,
     }
 
   while (!blocking->done)
-    g_main_context_iteration (agen_context_get_main_context (self->owner), TRUE);
+    g_main_context_iteration (agen_dispatcher_get_main_context (self->owner), TRUE);
 }
 
 /* Whether the caller runs on self's owner thread (the owner is set).
@@ -136,7 +136,7 @@ on_owner_thread (AgenGenerator *self,
       ((AgenGenerator *) fiber->data)->owner == self->owner)
     return TRUE;
 
-  return agen_context_is_current_thread (self->owner);
+  return agen_dispatcher_is_current_thread (self->owner);
 }
 
 /* Whether a blocking op may resume the body right away, skipping what
@@ -205,7 +205,7 @@ agen_generator_run_blocking (AgenGenerator  *self,
       /* Inside a body: suspend only that body until the op completes. */
       blocking.waiter = fiber->data;
 
-      if (self->owner != NULL && !agen_context_is_current_thread (self->owner))
+      if (self->owner != NULL && !agen_dispatcher_is_current_thread (self->owner))
         {
           /* Owned by another thread: the completion comes back through
            * our owner context, which cannot run before we suspend, so
@@ -231,7 +231,7 @@ agen_generator_run_blocking (AgenGenerator  *self,
           !(cancellable != NULL && g_cancellable_is_cancelled (cancellable)))
         agen_generator_first_op (self);
 
-      if (self->owner != NULL && !agen_context_is_current_thread (self->owner))
+      if (self->owner != NULL && !agen_dispatcher_is_current_thread (self->owner))
         {
           blocking.cross_thread = TRUE;
           g_mutex_init (&blocking.mutex);

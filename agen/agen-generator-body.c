@@ -480,13 +480,13 @@ agen_generator_resume_callback (GObject      *source,
       return;
     }
 
-  if (!agen_context_is_current_thread (self->owner))
+  if (!agen_dispatcher_is_current_thread (self->owner))
     {
       AwaitDelivery *delivery = g_new (AwaitDelivery, 1);
 
       delivery->self = owns_ref ? self : g_object_ref (self);
       delivery->result = g_object_ref (result);
-      agen_context_invoke (self->owner, await_delivery_run, delivery);
+      agen_dispatcher_invoke (self->owner, await_delivery_run, delivery);
       return;
     }
 

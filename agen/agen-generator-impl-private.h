@@ -7,7 +7,8 @@
 
 #pragma once
 
-#include "agen-context-private.h"
+#include "agen-dispatcher-private.h"
+#include "agen-hooks-private.h"
 #include "agen-fiber-inline-private.h"
 #include "agen-generator.h"
 #include "agen-generator-private.h"
@@ -48,7 +49,7 @@ struct _AgenGenerator
   gsize               stack_size;
 
   /* Set once, by the first operation; then only read. */
-  AgenContext        *owner;
+  AgenDispatcher        *owner;
   AgenHooks          *hooks;       /* captured at the first op, or NULL */
   AgenTrackLink       track_link;  /* in the owner's list of live generators */
 

@@ -380,14 +380,14 @@ run_first_iter_hook (gpointer data)
 void
 agen_generator_first_op (AgenGenerator *self)
 {
-  AgenContext *context = agen_context_get_thread_default ();
+  AgenDispatcher *owner = agen_dispatcher_get_thread_default ();
   AgenHookFunc first_iter;
 
-  if (!g_atomic_pointer_compare_and_exchange (&self->owner, NULL, context))
+  if (!g_atomic_pointer_compare_and_exchange (&self->owner, NULL, owner))
     return;
 
-  agen_context_ref (context);
-  self->hooks = agen_context_track (context, &self->track_link, self, self->name);
+  agen_dispatcher_ref (owner);
+  self->hooks = agen_hooks_track (owner, &self->track_link, self, self->name);
 
   first_iter = self->hooks ? self->hooks->first_iter : NULL;
   if (first_iter != NULL)
@@ -412,7 +412,7 @@ agen_generator_start_op (AgenGenerator *self,
     agen_generator_first_op (self);
 
   /* (3) The state table, on the owner's thread. */
-  if (agen_context_is_current_thread (self->owner))
+  if (agen_dispatcher_is_current_thread (self->owner))
     {
       agen_generator_run_op (self, op);
     }
@@ -423,7 +423,7 @@ agen_generator_start_op (AgenGenerator *self,
       run->item.func = run_op_item_dispatch;
       run->self = g_object_ref (self);
       run->op = op;
-      agen_context_queue (self->owner, &run->item);
+      agen_dispatcher_queue (self->owner, &run->item);
     }
 }
 
@@ -452,7 +452,7 @@ abandoned_close_done (AgenOp *op)
 
   agen_op_clear (op);
   g_free (close_op);
-  agen_context_end_pending_close (self->owner);
+  agen_hooks_end_pending_close (self->owner);
   AGEN_TSAN_RELEASE (self);
   g_object_unref (self);
 }
@@ -476,8 +476,8 @@ agen_generator_schedule_abandoned_close (AgenGenerator *self)
   if (g_atomic_pointer_get (&self->owner) == NULL)
     agen_generator_first_op (self);
 
-  agen_context_begin_pending_close (self->owner);
-  agen_context_invoke (self->owner, abandoned_close_run, self);
+  agen_hooks_begin_pending_close (self->owner);
+  agen_dispatcher_invoke (self->owner, abandoned_close_run, self);
 }
 
 void
@@ -523,7 +523,7 @@ agen_generator_dispose (GObject *object)
   AGEN_TSAN_ACQUIRE (self);
 
   if (self->owner != NULL)
-    agen_context_untrack (self->owner, &self->track_link);
+    agen_hooks_untrack (self->owner, &self->track_link);
 
   /* Dropped while paused at a yield: revive once and hand it to the
    * finalizer hook, or close it on the owner context so that the body's
@@ -533,7 +533,7 @@ agen_generator_dispose (GObject *object)
     {
       self->finalizer_ran = TRUE;
       if (self->hooks != NULL && self->hooks->finalizer != NULL)
-        agen_context_invoke (self->owner, run_finalizer_hook, g_object_ref (self));
+        agen_dispatcher_invoke (self->owner, run_finalizer_hook, g_object_ref (self));
       else
         agen_generator_schedule_abandoned_close (g_object_ref (self));
     }
@@ -564,7 +564,7 @@ agen_generator_finalize (GObject *object)
   if (G_IS_VALUE (&self->return_value))
     g_value_unset (&self->return_value);
   g_clear_pointer (&self->hooks, agen_hooks_unref);
-  g_clear_pointer (&self->owner, agen_context_unref);
+  g_clear_pointer (&self->owner, agen_dispatcher_unref);
   g_clear_pointer (&self->name, g_free);
 
   G_OBJECT_CLASS (agen_generator_parent_class)->finalize (object);
@@ -954,12 +954,12 @@ agen_generator_get_running (AgenGenerator *self)
 GMainContext *
 agen_generator_get_context (AgenGenerator *self)
 {
-  AgenContext *owner;
+  AgenDispatcher *owner;
 
   g_return_val_if_fail (AGEN_IS_GENERATOR (self), NULL);
 
   owner = g_atomic_pointer_get (&self->owner);
-  return owner ? agen_context_get_main_context (owner) : NULL;
+  return owner ? agen_dispatcher_get_main_context (owner) : NULL;
 }
 
 /**

@@ -9,14 +9,14 @@
 
 #include <gio/gio.h>
 
-#include "agen-context-private.h"
+#include "agen-dispatcher-private.h"
 #include "agen-op-private.h"
 
 G_BEGIN_DECLS
 
 /*
  * A lighter GTask: it carries one AgenOp and, when completed, delivers the
- * callback through the caller's AgenContext dispatch source, from a later
+ * callback through the caller's AgenDispatcher dispatch source, from a later
  * iteration of the caller's thread-default context and from the thread's
  * own stack. Unlike GTask it never calls back inline, so completing from a
  * fiber is safe, and every result ready in a pass goes out in one dispatch.

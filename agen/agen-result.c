@@ -21,7 +21,7 @@ struct _AgenResult
   gpointer             source_tag;
   GAsyncReadyCallback  callback;
   gpointer             user_data;
-  AgenContext         *context;     /* the caller's; owned */
+  AgenDispatcher      *dispatcher;  /* the caller's context's; owned */
   gboolean             completed;
   gboolean             claimed;     /* by a _finish call */
 
@@ -119,7 +119,7 @@ agen_result_finalize (GObject *object)
    * reference (see agen-tsan-private.h). */
   AGEN_TSAN_RELEASE_REF (self->source_object);
   g_clear_object (&self->source_object);
-  g_clear_pointer (&self->context, agen_context_unref);
+  g_clear_pointer (&self->dispatcher, agen_dispatcher_unref);
 
   G_OBJECT_CLASS (agen_result_parent_class)->finalize (object);
 }
@@ -167,7 +167,7 @@ agen_result_recycle (AgenResult *self)
   self->completed = FALSE;
   self->claimed = FALSE;
   /* A pooled result must not keep its context alive. */
-  g_clear_pointer (&self->context, agen_context_unref);
+  g_clear_pointer (&self->dispatcher, agen_dispatcher_unref);
 
   self->pool_next = pool->head;
   pool->head = self;
@@ -192,7 +192,7 @@ agen_result_new (gpointer            source_object,
                  gpointer            user_data)
 {
   ResultPool *pool = result_pool_get ();
-  AgenContext *context = agen_context_get_thread_default ();
+  AgenDispatcher *dispatcher = agen_dispatcher_get_thread_default ();
   AgenResult *self;
 
   if (pool->head != NULL)
@@ -208,7 +208,7 @@ agen_result_new (gpointer            source_object,
       self->item.func = agen_result_dispatch;
     }
 
-  self->context = agen_context_ref (context);
+  self->dispatcher = agen_dispatcher_ref (dispatcher);
 
   self->source_object = source_object ? g_object_ref (source_object) : NULL;
   self->source_tag = source_tag;
@@ -232,7 +232,7 @@ agen_result_complete_op (AgenOp *op)
   g_assert (!self->completed);
 
   self->completed = TRUE;
-  agen_context_queue (self->context, &self->item);
+  agen_dispatcher_queue (self->dispatcher, &self->item);
 }
 
 gboolean

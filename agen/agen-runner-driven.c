@@ -62,7 +62,7 @@ call_step (gpointer data)
 {
   AgenGenerator *self = data;
   AgenOp *op = self->op;
-  GMainContext *owner = agen_context_get_main_context (self->owner);
+  GMainContext *owner = agen_dispatcher_get_main_context (self->owner);
   GMainContext *thread_default = g_main_context_get_thread_default ();
   gboolean push = owner != (thread_default ? thread_default : g_main_context_default ());
   AgenStepKind kind = step_kind (op->kind);
@@ -147,7 +147,7 @@ agen_generator_drive_step (AgenGenerator *self)
       /* The op holds self until it completes, and it cannot complete
        * before its step has run. */
       self->step_item.func = call_step_dispatch;
-      agen_context_queue (self->owner, &self->step_item);
+      agen_dispatcher_queue (self->owner, &self->step_item);
       agen_generator_notify_changes (self);
     }
   else if (agen_on_fiber_stack ())
@@ -269,7 +269,7 @@ answer_on_owner (AgenGenerator *self,
   if (value != NULL && !agen_value_is_none (value))
     agen_value_copy_into (value, &copy);
 
-  if (self->owner != NULL && !agen_context_is_current_thread (self->owner))
+  if (self->owner != NULL && !agen_dispatcher_is_current_thread (self->owner))
     {
       Answer *item = g_new0 (Answer, 1);
 
@@ -277,7 +277,7 @@ answer_on_owner (AgenGenerator *self,
       item->kind = kind;
       item->value = copy;
       item->error = error != NULL ? g_error_copy (error) : NULL;
-      agen_context_invoke (self->owner, answer_run, item);
+      agen_dispatcher_invoke (self->owner, answer_run, item);
       return;
     }
 

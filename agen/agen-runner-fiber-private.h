@@ -38,7 +38,7 @@ agen_generator_resume_fiber_inline (AgenGenerator *self)
     {
       GMainContext *thread_default = g_main_context_get_thread_default ();
 
-      owner = agen_context_get_main_context (self->owner);
+      owner = agen_dispatcher_get_main_context (self->owner);
       push = owner != (thread_default ? thread_default : g_main_context_default ());
     }
   if (push)
