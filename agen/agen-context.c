@@ -37,10 +37,11 @@ struct _AgenContext
   AgenDispatchItem *ready_head;
   AgenDispatchItem *ready_tail;
 
-  /* SEMANTICS.md (d), under lock. tracked: generators first run under
-   * this context, as plain pointers; each removes itself in dispose, which
-   * GObject runs before the last reference goes, so a reference taken
-   * under the lock is always safe. */
+  /* Hooks, tracking and shutdown, under lock (docs/semantics.md,
+   * "Owner, hooks, finalization and shutdown"). tracked: generators
+   * first run under this context, as plain pointers; each removes itself
+   * in dispose, which GObject runs before the last reference goes, so a
+   * reference taken under the lock is always safe. */
   AgenHooks        *hooks;
   AgenTrackLink    *tracked;       /* a list through the generators */
   guint             pending_closes;
@@ -352,7 +353,7 @@ agen_context_invoke (AgenContext    *self,
 }
 
 /* ------------------------------------------------------------------------
- * Hooks and tracking (SEMANTICS.md (d))
+ * Hooks and tracking (docs/semantics.md, "Hooks" and "Tracking")
  * ------------------------------------------------------------------------ */
 
 AgenHooks *
