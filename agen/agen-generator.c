@@ -374,9 +374,9 @@ run_first_iter_hook (gpointer data)
   first_iter (self, self->hooks->user_data);
 }
 
-/* SEMANTICS.md (d), first op: the owner, tracking, the first_iter hook
- * (synchronously, but on the thread's stack) and the finalizer as it is
- * now. */
+/* The first op (docs/semantics.md, "The first operation"): the owner,
+ * tracking, the first_iter hook (synchronously, but on the thread's
+ * stack) and the finalizer as it is now. */
 void
 agen_generator_first_op (AgenGenerator *self)
 {
@@ -527,7 +527,7 @@ agen_generator_dispose (GObject *object)
 
   /* Dropped while paused at a yield: revive once and hand it to the
    * finalizer hook, or close it on the owner context so that the body's
-   * cleanup runs (SEMANTICS.md (d)). */
+   * cleanup runs (docs/semantics.md, "Dropping the last reference"). */
   if (self->state == AGEN_GENERATOR_STATE_SUSPENDED &&
       !self->finalizer_ran && !self->ignored_exit)
     {

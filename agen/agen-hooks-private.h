@@ -39,11 +39,11 @@ struct _AgenTrackLink
   gpointer       generator;   /* NULL while not tracked */
 };
 
-/* The generator side of the first op (docs/semantics.md, finalization): starts tracking
- * generator through link (a weak pointer: never keeps it alive) and
- * returns the hooks current now (a new reference, or NULL for the
- * built-in behaviour). Warns if the context has been shut down. Any
- * thread. */
+/* The generator side of the first op (docs/semantics.md, "The first
+ * operation"): starts tracking generator through link (a weak pointer:
+ * never keeps it alive) and returns the hooks current now (a new
+ * reference, or NULL for the built-in behaviour). Warns if the context
+ * has been shut down. Any thread. */
 AgenHooks    *agen_hooks_track              (AgenDispatcher      *self,
                                                AgenTrackLink    *link,
                                                gpointer          generator,

@@ -17,7 +17,8 @@
 #include "agen-tsan-private.h"
 
 /* What agen knows about the generators of one GMainContext, kept in its
- * dispatcher's data slot. tracked: the generators first run under the
+ * dispatcher's data slot (docs/semantics.md, "Owner, hooks, finalization
+ * and shutdown"). tracked: the generators first run under the
  * context, as plain pointers; each removes itself in dispose, which
  * GObject runs before the last reference goes, so a reference taken under
  * the lock is always safe. */
@@ -72,7 +73,7 @@ registry_unlock (Registry *self)
 }
 
 /* ------------------------------------------------------------------------
- * Hooks and tracking
+ * Hooks and tracking (docs/semantics.md, "Hooks" and "Tracking")
  * ------------------------------------------------------------------------ */
 
 AgenHooks *

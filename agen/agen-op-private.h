@@ -61,8 +61,8 @@ struct _AgenOp
   gboolean            caller_waits;
 };
 
-/* TRUE for what SEMANTICS.md calls None: NULL, an unset GValue, or a
- * G_TYPE_POINTER GValue holding NULL. */
+/* TRUE for None (docs/semantics.md, "Values and None"): NULL, an unset
+ * GValue, or a G_TYPE_POINTER GValue holding NULL. */
 gboolean  agen_value_is_none   (const GValue  *value);
 
 /* Initialises value (unset on entry) to None. */

@@ -14,7 +14,8 @@
 #include "agen-runner-fiber-private.h"
 
 /* Runs on the fiber. Turns how the body ended into the outcome of the op
- * that was running, as SEMANTICS.md (a) and (b) say. */
+ * that was running (docs/semantics.md, "Step outcome", "Close outcome"
+ * and "Ending the body"). */
 static void
 agen_generator_body_entry (gpointer data)
 {

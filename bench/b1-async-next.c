@@ -60,7 +60,8 @@ main (int    argc,
 
   bench_parse_options (&options,
                        "B1: next_async -> callback loop under a GMainLoop. "
-                       "Target (issue 4): agen <= 0.5x gtask, stretch 0.43x.",
+                       "Target (docs/performance.md): agen <= 0.5x gtask, "
+                       "stretch 0.43x.",
                        NULL, 100000, 1000000, &argc, &argv);
   if (options.iterations > G_MAXINT)
     {

@@ -208,7 +208,8 @@ main (int    argc,
 
   bench_parse_options (&options,
                        "B2: blocking agen_generator_next() from inside a fiber, no main-loop "
-                       "pass per item. Target (issue 4): <= 30 ns per item.",
+                       "pass per item. Target (docs/performance.md): <= 30 ns per "
+                       "item.",
                        NULL, 1000000, 10000000, &argc, &argv);
 
   return bench_run_variants ("B2 blocking next from a fiber (ns per item)",

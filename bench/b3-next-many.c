@@ -96,7 +96,8 @@ main (int    argc,
 
   bench_parse_options (&options,
                        "B3: next_many_async() delivering up to N values per callback. "
-                       "Target (issue 4): <= 60 ns per item at N = 64.",
+                       "Target (docs/performance.md): <= 60 ns per item at "
+                       "N = 64.",
                        entries, 200000, 2000000, &argc, &argv);
   if (options.iterations > G_MAXINT || batch_size < 1)
     {

@@ -255,7 +255,8 @@ main (int    argc,
 
   bench_parse_options (&options,
                        "B4: a generator's life: create, first item, close, unref, with the "
-                       "stack pool warm. Target (issue 4): <= 1 us per cycle (libdex: 3.2 us).",
+                       "stack pool warm. Target (docs/performance.md): <= 1 us per "
+                       "cycle (libdex: 3.2 us).",
                        NULL, 50000, 500000, &argc, &argv);
 
   maps_before = bench_count_mappings ();

@@ -160,8 +160,8 @@ main (int    argc,
   /* --iterations is accepted as a synonym of --count. */
   bench_parse_options (&options,
                        "B5: N generators suspended at once; RSS and mappings. Target "
-                       "(issue 4): 100,000 without touching sysctls, <= 8 KiB RSS each, "
-                       "memory returned after the burst.",
+                       "(docs/performance.md): 100,000 without touching sysctls, "
+                       "<= 8 KiB RSS each, memory returned after the burst.",
                        entries, 10000, 100000, &argc, &argv);
   if (count <= 0)
     count = (gint) MIN (options.iterations, (guint64) G_MAXINT);

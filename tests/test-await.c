@@ -1,5 +1,6 @@
 /* test-await.c — bodies that await GIO operations, cleanup that awaits,
- * and cancellation (SEMANTICS.md §a close outcome, §b, §e)
+ * and cancellation (docs/semantics.md, "Close outcome", "Awaiting" and
+ * "Cancellation")
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -841,7 +842,7 @@ test_spurious_resume_refused (void)
   g_test_assert_expected_messages ();
 }
 
-/* Cancellation (§e) -------------------------------------------------------- */
+/* Cancellation (docs/semantics.md, "Cancellation") ------------------------- */
 
 typedef enum
 {

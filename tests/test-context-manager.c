@@ -1,5 +1,6 @@
 /* test-context-manager.c — AgenContextManager: the rules of
- * asynccontextmanager (SEMANTICS.md (c)), async and blocking forms
+ * asynccontextmanager (docs/semantics.md, "AgenContextManager"), async and
+ * blocking forms
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */

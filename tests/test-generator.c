@@ -1,5 +1,6 @@
 /* test-generator.c — AgenGenerator: the state × operation table, step and
  * close outcomes, the body side, user data, callbacks and properties
+ * (docs/semantics.md, "States and operations" and "The body")
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -245,7 +246,7 @@ gate_finish (AgenGenerator  *gen,
   g_assert_cmpint (agen_generator_get_state (gen), ==, AGEN_GENERATOR_STATE_CLOSED);
 }
 
-/* (a) CREATED -------------------------------------------------------------- */
+/* The table: CREATED ------------------------------------------------------- */
 
 static void
 test_created_next_starts_body (void)
@@ -385,7 +386,7 @@ test_created_close_closes_without_running (void)
   rec_clear (&rec);
 }
 
-/* (a) SUSPENDED ------------------------------------------------------------ */
+/* The table: SUSPENDED ----------------------------------------------------- */
 
 static void
 test_suspended_next_resumes (void)
@@ -668,7 +669,7 @@ test_suspended_close_body_ignores_exit (void)
   rec_clear (&rec);
 }
 
-/* (a) RUNNING -------------------------------------------------------------- */
+/* The table: RUNNING ------------------------------------------------------- */
 
 static void
 test_running_next_is_running (void)
@@ -760,7 +761,7 @@ test_running_close_is_running (void)
   gate_finish (gen, &data, &first);
 }
 
-/* (a) CLOSED --------------------------------------------------------------- */
+/* The table: CLOSED -------------------------------------------------------- */
 
 static AgenGenerator *
 closed_new (Rec *rec)
@@ -875,7 +876,7 @@ test_closed_error_reported_once (void)
   rec_clear (&rec);
 }
 
-/* (b) yield ---------------------------------------------------------------- */
+/* The body: yield ---------------------------------------------------------- */
 
 static void
 test_body_yield_next_sends_none (void)
@@ -1039,7 +1040,7 @@ test_body_yield_close_gives_exit (void)
   rec_clear (&rec);
 }
 
-/* (b) ending the body ------------------------------------------------------ */
+/* The body: ending the body ------------------------------------------------ */
 
 static gboolean
 return_true_body (AgenGenerator  *self,
@@ -1155,7 +1156,7 @@ test_body_return_true_with_error (void)
   g_assert_cmpint (agen_generator_get_state (gen), ==, AGEN_GENERATOR_STATE_CLOSED);
 }
 
-/* (b) body-side calls from the wrong place --------------------------------- */
+/* The body: body-side calls from the wrong place --------------------------- */
 
 static void
 test_body_yield_outside_body (void)
@@ -1332,7 +1333,7 @@ test_body_yield_from_in_other_body (void)
   rec_clear (&inner_rec);
 }
 
-/* (b) return values -------------------------------------------------------- */
+/* The body: return values -------------------------------------------------- */
 
 typedef enum
 {

@@ -1,5 +1,6 @@
 /* test-hooks.c — per-main-context generator hooks (first_iter, finalizer),
- * the default finalizer, and shutdown (SEMANTICS.md (d))
+ * the default finalizer, and shutdown (docs/semantics.md, "Owner, hooks,
+ * finalization and shutdown")
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */

@@ -1,7 +1,8 @@
 /* test-threads.c — generators used from several threads: the body always
  * runs on its owner context's thread, consumers on other threads get their
  * results in their own context (async) or by blocking without spinning
- * (SEMANTICS.md Terms and (d), API.md "Blocking forms")
+ * (docs/semantics.md, "Threads", and "Owner, hooks, finalization and
+ * shutdown" for the owner context and dropping from another thread)
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */

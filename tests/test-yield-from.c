@@ -1,5 +1,6 @@
 /* test-yield-from.c — agen_generator_yield_from: delegation to an inner
- * generator as Python's "yield from" (SEMANTICS.md §b)
+ * generator as Python's "yield from" (docs/semantics.md, "Delegation:
+ * yield_from")
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
