@@ -83,6 +83,13 @@ batch_run (AgenBatch *batch)
   batch_finish (batch);
 }
 
+/* An AgenInvokeFunc: a batch started on another thread. */
+static void
+batch_run_cb (gpointer data)
+{
+  batch_run (data);
+}
+
 static void
 batch_finish (AgenBatch *batch)
 {
@@ -190,7 +197,18 @@ agen_generator_next_many_async (AgenGenerator       *self,
   batch->items = batch->inline_items;
   batch->capacity = capacity;
 
-  batch_run (batch);
+  /* The steps run on the owner's thread, and their completions touch the
+   * batch: so the batch runs there too, handed over whole from any other
+   * thread. Settle the owner first, as a step would (unless the
+   * cancellable refuses the step, which must not record one). */
+  if (g_atomic_pointer_get (&self->owner) == NULL &&
+      !(cancellable != NULL && g_cancellable_is_cancelled (cancellable)))
+    agen_generator_first_op (self);
+
+  if (self->owner != NULL && !agen_dispatcher_is_current_thread (self->owner))
+    agen_dispatcher_invoke (self->owner, batch_run_cb, batch);
+  else
+    batch_run (batch);
 }
 
 /**

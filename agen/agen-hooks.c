@@ -57,6 +57,21 @@ registry_get (AgenDispatcher *dispatcher)
   return agen_dispatcher_ensure_data (dispatcher, registry_new, registry_free);
 }
 
+/* Takes link out of the tracked list; under the lock. */
+static void
+registry_unlink (Registry      *self,
+                 AgenTrackLink *link)
+{
+  if (link->prev != NULL)
+    link->prev->next = link->next;
+  else
+    self->tracked = link->next;
+  if (link->next != NULL)
+    link->next->prev = link->prev;
+  link->prev = link->next = NULL;
+  link->generator = NULL;
+}
+
 /* The lock, made visible to ThreadSanitizer (see agen-tsan-private.h). */
 static inline void
 registry_lock (Registry *self)
@@ -203,16 +218,7 @@ agen_hooks_untrack (AgenDispatcher   *dispatcher,
   Registry *self = registry_get (dispatcher);
   registry_lock (self);
   if (link->generator != NULL)
-    {
-      if (link->prev != NULL)
-        link->prev->next = link->next;
-      else
-        self->tracked = link->next;
-      if (link->next != NULL)
-        link->next->prev = link->prev;
-      link->prev = link->next = NULL;
-      link->generator = NULL;
-    }
+    registry_unlink (self, link);
   registry_unlock (self);
 }
 
@@ -377,18 +383,20 @@ agen_shutdown_generators_async (GMainContext        *context,
 
   registry_lock (self);
   self->shut_down = TRUE;
-  while (self->tracked != NULL)
+  /* Every tracked generator leaves the list but those that have not
+   * started: a first op that left one CREATED (a refused send, a stack the
+   * kernel refused) tracked it once and for all, and a later shutdown
+   * must still find it if it starts. */
+  for (AgenTrackLink *link = self->tracked, *next; link != NULL; link = next)
     {
-      AgenTrackLink *link = self->tracked;
       AgenGeneratorState state = agen_generator_get_state (link->generator);
 
-      if (state != AGEN_GENERATOR_STATE_CREATED &&
-          state != AGEN_GENERATOR_STATE_CLOSED)
+      next = link->next;
+      if (state == AGEN_GENERATOR_STATE_CREATED)
+        continue;
+      if (state != AGEN_GENERATOR_STATE_CLOSED)
         g_ptr_array_add (generators, g_object_ref (link->generator));
-
-      self->tracked = link->next;
-      link->prev = link->next = NULL;
-      link->generator = NULL;
+      registry_unlink (self, link);
     }
   if (self->pending_closes > 0)
     self->close_waiters = g_slist_prepend (self->close_waiters, shutdown);

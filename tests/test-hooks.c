@@ -1194,6 +1194,42 @@ shutdown_run (GMainContext *context,
   agen_test_spin_until (&shutdown->done, 30000);
 }
 
+static void
+test_shutdown_keeps_unstarted (Fixture       *fixture,
+                               gconstpointer  data)
+{
+  Body body = { 0, };
+  g_autoptr(AgenGenerator) gen = NULL;
+  g_auto(AgenTestResult) r = AGEN_TEST_RESULT_INIT;
+  g_auto(GValue) sent = G_VALUE_INIT;
+  Shutdown first = { 0, };
+  Shutdown second = { 0, };
+
+  g_test_summary ("a generator whose first operation left it CREATED (a "
+                  "refused send) is tracked; a shutdown leaves it alone, and "
+                  "a later shutdown closes it once it has started");
+
+  body.context = fixture->context;
+  gen = body_new (&body, NULL);
+  g_assert_false (agen_test_send (gen, agen_test_value_int (&sent, 1), NULL, &r));
+  agen_test_assert_failed (&r, AGEN_ERROR, AGEN_ERROR_NOT_STARTED);
+
+  shutdown_run (fixture->context, NULL, &first);
+  g_assert_true (first.ok);
+  g_assert_cmpint (agen_generator_get_state (gen), ==, AGEN_GENERATOR_STATE_CREATED);
+  g_assert_cmpuint (body.started, ==, 0);
+
+  /* Started after the shutdown, it is still tracked (its first op came
+   * before the shutdown: no warning). */
+  body_start (gen);
+  g_assert_cmpint (agen_generator_get_state (gen), ==, AGEN_GENERATOR_STATE_SUSPENDED);
+
+  shutdown_run (fixture->context, NULL, &second);
+  g_assert_true (second.ok);
+  g_assert_cmpint (agen_generator_get_state (gen), ==, AGEN_GENERATOR_STATE_CLOSED);
+  g_assert_cmpuint (body.cleanups, ==, 1);
+}
+
 #define N_SHUTDOWN 1000
 #define N_CREATED 10
 #define N_FINISHED 10
@@ -1699,6 +1735,7 @@ main (int   argc,
   ADD ("default-finalizer-cleanup-raises", test_default_finalizer_cleanup_raises, NULL);
   ADD ("default-finalizer-ignored-exit", test_default_finalizer_ignored_exit, NULL);
   ADD ("shutdown-closes-live", test_shutdown_closes_live, NULL);
+  ADD ("shutdown-keeps-unstarted", test_shutdown_keeps_unstarted, NULL);
   ADD ("shutdown-nothing", test_shutdown_nothing, NULL);
   ADD ("shutdown-waits-for-awaiting-cleanup", test_shutdown_waits_for_awaiting_cleanup, NULL);
   ADD ("shutdown-waits-for-finalizer-closes", test_shutdown_waits_for_finalizer_closes, NULL);

@@ -313,6 +313,128 @@ test_one_at_a_time (void)
   assert_finished (&batch);
 }
 
+/* From another thread ---------------------------------------------------- */
+
+typedef struct
+{
+  AgenGenerator *gen;
+  guint          received;
+  gboolean       in_order;
+  gboolean       sizes_right;
+  gboolean       finished;
+  GArray        *last;
+  gboolean       done;
+  gint           exited;   /* atomic */
+} WorkerBatches;
+
+static gboolean
+count_with_pauses_body (AgenGenerator  *self,
+                        gpointer        user_data,
+                        GError        **error)
+{
+  for (int i = 1; i <= 300; i++)
+    {
+      /* Every seventh value makes the step wait: the batch is then
+       * delivered early, from the owner thread. */
+      if (i % 7 == 0 && !agen_test_sleep (self, 0, NULL, error))
+        return FALSE;
+      if (!agen_test_yield_int (self, i, NULL, error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+static void
+worker_batch_cb (GObject      *source,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  WorkerBatches *w = user_data;
+  g_autoptr(GError) error = NULL;
+
+  g_assert_false (w->done);
+  w->done = TRUE;
+  if (!agen_generator_next_many_finish (AGEN_GENERATOR (source), result, &w->last, &error))
+    {
+      g_assert_no_error (error);
+      w->finished = TRUE;
+    }
+}
+
+static gpointer
+worker_batches_thread (gpointer data)
+{
+  WorkerBatches *w = data;
+  g_autoptr(GMainContext) context = g_main_context_new ();
+
+  g_main_context_push_thread_default (context);
+  while (!w->finished)
+    {
+      w->done = FALSE;
+      agen_generator_next_many_async (w->gen, 5, NULL, worker_batch_cb, w);
+      while (!w->done)
+        g_main_context_iteration (context, TRUE);
+
+      /* A batch ends when full or right after a step that waited. */
+      if (w->last != NULL)
+        {
+          guint expected = 0;
+
+          for (int v = w->received + 1; v <= 300 && expected < 5; v++)
+            {
+              expected++;
+              if (v % 7 == 0)
+                break;
+            }
+          if (w->last->len != expected)
+            w->sizes_right = FALSE;
+        }
+
+      for (guint i = 0; w->last != NULL && i < w->last->len; i++)
+        {
+          GValue *v = &g_array_index (w->last, GValue, i);
+
+          if (g_value_get_int (v) != (int) w->received + 1)
+            w->in_order = FALSE;
+          w->received++;
+        }
+      g_clear_pointer (&w->last, g_array_unref);
+    }
+  g_main_context_pop_thread_default (context);
+
+  g_atomic_int_set (&w->exited, 1);
+  g_main_context_wakeup (NULL);
+  return NULL;
+}
+
+static void
+test_from_other_thread (void)
+{
+  WorkerBatches w = { NULL, 1, TRUE, TRUE, FALSE, NULL, FALSE, 0 };
+  g_autoptr(AgenGenerator) gen = agen_generator_new (count_with_pauses_body, NULL, NULL);
+  g_autoptr(GError) error = NULL;
+  g_auto(GValue) first = G_VALUE_INIT;
+  GThread *thread;
+
+  g_test_summary ("batches asked for from another thread run on the owner's "
+                  "thread and come back whole (full, or ending at a step that "
+                  "waited, as on the owner's thread), in order, none lost");
+
+  /* The main context owns it. */
+  g_assert_true (agen_generator_next (gen, NULL, &first, &error));
+  agen_test_assert_int (&first, 1);
+
+  w.gen = gen;
+  thread = g_thread_new ("batches", worker_batches_thread, &w);
+  while (!g_atomic_int_get (&w.exited))
+    g_main_context_iteration (NULL, TRUE);
+  g_thread_join (thread);
+
+  g_assert_true (w.in_order);
+  g_assert_true (w.sizes_right);
+  g_assert_cmpuint (w.received, ==, 300);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -327,6 +449,7 @@ main (int   argc,
   g_test_add_func ("/Agen/NextMany/error-before-values", test_error_before_values);
   g_test_add_func ("/Agen/NextMany/cancelled-at-call", test_cancelled_at_call);
   g_test_add_func ("/Agen/NextMany/one-at-a-time", test_one_at_a_time);
+  g_test_add_func ("/Agen/NextMany/from-other-thread", test_from_other_thread);
 
   return g_test_run ();
 }
