@@ -139,50 +139,41 @@ on_owner_thread (AgenGenerator *self,
   return agen_dispatcher_is_current_thread (self->owner);
 }
 
-/* Whether a blocking op may resume the body right away, skipping what
+/* Whether a blocking op may run the body right here, skipping what
  * agen_generator_start_op() and agen_generator_run_op() would only find
- * out: the per-item case of a consumer's loop. It holds when there is no
- * cancellable to check, the body is suspended at a yield (so the owner is
- * settled and the state table says "resume") and we are on the owner's
- * thread. The state may only be trusted once we know we are on the
- * owner's thread, where it changes; read on another thread it merely
+ * out: the per-item case of a consumer's loop (a next on a generator
+ * suspended at a yield) and the start of every short-lived generator's
+ * life (a first next). It holds when the state table says RUN, there is
+ * no cancellable to check, the body runs on a fiber and we are on the
+ * owner's thread. The state may only be trusted once we know we are on
+ * the owner's thread, where it changes; read on another thread it merely
  * sends us down the general path. */
 static inline gboolean
-can_resume_directly (AgenGenerator *self,
-                     GCancellable  *cancellable,
-                     AgenFiber     *fiber)
+can_step_here (AgenGenerator *self,
+               AgenOpKind     kind,
+               GCancellable  *cancellable,
+               AgenFiber     *fiber)
 {
   AgenGeneratorState state = g_atomic_int_get (&self->state);
 
-  if (cancellable != NULL || state != AGEN_GENERATOR_STATE_SUSPENDED ||
-      self->driven)
-    return FALSE;
-
-  return on_owner_thread (self, fiber);
-}
-
-/* The same for the first next of a generator that has not started: the
- * start of every short-lived generator's life. The owner is settled here,
- * as agen_generator_start_op() would, first. */
-static inline gboolean
-can_start_directly (AgenGenerator *self,
-                    GCancellable  *cancellable,
-                    AgenFiber     *fiber)
-{
   if (cancellable != NULL || self->driven ||
-      g_atomic_int_get (&self->state) != AGEN_GENERATOR_STATE_CREATED)
+      agen_generator_rule (state, kind) != AGEN_RULE_RUN)
     return FALSE;
 
+  if (G_LIKELY (state == AGEN_GENERATOR_STATE_SUSPENDED))
+    return on_owner_thread (self, fiber);
+
+  /* A first next: settle the owner, as agen_generator_start_op() would.
+   * Its first_iter hook may have done anything, to this generator too:
+   * leave that to the state table. Without a stack, the state table
+   * reports why. */
   if (g_atomic_pointer_get (&self->owner) == NULL)
     {
       agen_generator_first_op (self);
-      /* Its first_iter hook may have done anything, to this generator
-       * too: leave that to the state table. */
       if (g_atomic_int_get (&self->state) != AGEN_GENERATOR_STATE_CREATED)
         return FALSE;
     }
 
-  /* Without a stack the state table reports why. */
   return on_owner_thread (self, fiber) && agen_generator_create_fiber (self, NULL);
 }
 
@@ -264,7 +255,7 @@ agen_generator_run_blocking (AgenGenerator  *self,
   return blocking_op_finish (&blocking, value, error);
 }
 
-/* A blocking op when can_resume_directly() holds: straight into the body,
+/* A blocking op when can_step_here() holds: straight into the body,
  * with no frame between the caller and the switch (inlined into the
  * blocking forms). The per-item case of a consumer's loop, a next or a
  * send, is what it is for; a close or throw merely skips the state table
@@ -310,8 +301,7 @@ agen_generator_blocking (AgenGenerator  *self,
 {
   AgenFiber *fiber = agen_fiber_peek_current ();
 
-  if (G_LIKELY (can_resume_directly (self, cancellable, fiber)) ||
-      (kind == AGEN_OP_NEXT && can_start_directly (self, cancellable, fiber)))
+  if (G_LIKELY (can_step_here (self, kind, cancellable, fiber)))
     return agen_generator_step_here (self, kind, in_value, in_error, fiber, value, error);
 
   return agen_generator_run_blocking (self, kind, in_value, in_error,

@@ -248,6 +248,47 @@ agen_generator_set_state (AgenGenerator      *self,
   __atomic_store_n (&self->state, state, __ATOMIC_RELEASE);
 }
 
+/* The state table (docs/semantics.md, "States and operations"): what an
+ * op of kind does to a generator in state, before anything runs. The one
+ * place it is written; agen_generator_run_op() carries it out, and the
+ * blocking forms' direct path takes it when it says RUN. */
+typedef enum
+{
+  AGEN_RULE_RUN,              /* start or resume the body */
+  AGEN_RULE_REFUSE_RUNNING,   /* AGEN_ERROR_RUNNING, nothing changes */
+  AGEN_RULE_NOT_STARTED,      /* send(v) before start: AGEN_ERROR_NOT_STARTED */
+  AGEN_RULE_END_UNSTARTED,    /* throw or close before start: CLOSED, body never runs */
+  AGEN_RULE_FINISHED,         /* CLOSED: finished (close: TRUE) */
+} AgenRule;
+
+static inline AgenRule
+agen_generator_rule (AgenGeneratorState state,
+                     AgenOpKind         kind)
+{
+  switch (state)
+    {
+    case AGEN_GENERATOR_STATE_SUSPENDED:
+      return AGEN_RULE_RUN;
+    case AGEN_GENERATOR_STATE_RUNNING:
+      return AGEN_RULE_REFUSE_RUNNING;
+    case AGEN_GENERATOR_STATE_CLOSED:
+      return AGEN_RULE_FINISHED;
+    case AGEN_GENERATOR_STATE_CREATED:
+    default:
+      switch (kind)
+        {
+        case AGEN_OP_SEND:
+          return AGEN_RULE_NOT_STARTED;
+        case AGEN_OP_THROW:
+        case AGEN_OP_CLOSE:
+          return AGEN_RULE_END_UNSTARTED;
+        case AGEN_OP_NEXT:
+        default:
+          return AGEN_RULE_RUN;
+        }
+    }
+}
+
 /* The body yielded value (moved; NULL or unset = None) for op, taken
  * from self->op: op gets the value, or for a close, which the body
  * ignored, IGNORED_EXIT and the value is dropped. The generator is then

@@ -282,16 +282,18 @@ static void
 agen_generator_run_op (AgenGenerator *self,
                        AgenOp        *op)
 {
-  switch (self->state)
+  GError *error = NULL;
+
+  switch (agen_generator_rule (self->state, op->kind))
     {
-    case AGEN_GENERATOR_STATE_RUNNING:
+    case AGEN_RULE_REFUSE_RUNNING:
       agen_op_set_error (op, AGEN_ERROR, AGEN_ERROR_RUNNING,
                          _("Generator “%s” is already running"),
                          agen_generator_display_name (self));
       op->complete (op);
       return;
 
-    case AGEN_GENERATOR_STATE_CLOSED:
+    case AGEN_RULE_FINISHED:
       if (self->deferred_error != NULL && op->kind != AGEN_OP_CLOSE)
         agen_op_take_error (op, g_steal_pointer (&self->deferred_error));
       else
@@ -300,51 +302,37 @@ agen_generator_run_op (AgenGenerator *self,
       op->complete (op);
       return;
 
-    case AGEN_GENERATOR_STATE_CREATED:
-      switch (op->kind)
-        {
-        case AGEN_OP_SEND:
-          agen_op_set_error (op, AGEN_ERROR, AGEN_ERROR_NOT_STARTED,
-                             _("Cannot send a value to generator “%s”: it has not started"),
-                             agen_generator_display_name (self));
-          op->complete (op);
-          return;
+    case AGEN_RULE_NOT_STARTED:
+      agen_op_set_error (op, AGEN_ERROR, AGEN_ERROR_NOT_STARTED,
+                         _("Cannot send a value to generator “%s”: it has not started"),
+                         agen_generator_display_name (self));
+      op->complete (op);
+      return;
 
-        case AGEN_OP_THROW:
-        case AGEN_OP_CLOSE:
-          /* The body never runs. */
-          agen_generator_set_state (self, AGEN_GENERATOR_STATE_CLOSED);
-          agen_generator_release_body (self);
-          if (op->kind == AGEN_OP_THROW)
-            agen_op_take_error (op, g_error_copy (op->in_error));
-          else
-            agen_op_set_finished (op);
-          agen_generator_notify_changes (self);
-          op->complete (op);
-          return;
+    case AGEN_RULE_END_UNSTARTED:
+      agen_generator_set_state (self, AGEN_GENERATOR_STATE_CLOSED);
+      agen_generator_release_body (self);
+      if (op->kind == AGEN_OP_THROW)
+        agen_op_take_error (op, g_error_copy (op->in_error));
+      else
+        agen_op_set_finished (op);
+      agen_generator_notify_changes (self);
+      op->complete (op);
+      return;
 
-        case AGEN_OP_NEXT:
-        default:
-          {
-            GError *error = NULL;
-
-            if (!agen_generator_runner_prepare (self, &error))
-              {
-                agen_op_take_error (op, error);
-                op->complete (op);
-                return;
-              }
-          }
-          break;
-        }
-      break;
-
-    case AGEN_GENERATOR_STATE_SUSPENDED:
+    case AGEN_RULE_RUN:
     default:
-      break;
+      /* A first run needs what the body runs on: a stack, say. */
+      if (self->state == AGEN_GENERATOR_STATE_CREATED &&
+          !agen_generator_runner_prepare (self, &error))
+        {
+          agen_op_take_error (op, error);
+          op->complete (op);
+          return;
+        }
+      agen_generator_run_body (self, op);
+      return;
     }
-
-  agen_generator_run_body (self, op);
 }
 
 typedef struct
