@@ -842,6 +842,57 @@ test_spurious_resume_refused (void)
   g_test_assert_expected_messages ();
 }
 
+typedef struct
+{
+  gpointer  token;   /* what agen_generator_prepare_await() returned */
+  GTask    *task;
+} ForeignDelivery;
+
+static gboolean
+await_foreign_body (AgenGenerator  *self,
+                    gpointer        user_data,
+                    GError        **error)
+{
+  ForeignDelivery *d = user_data;
+  GAsyncResult *result;
+
+  d->task = g_task_new (NULL, NULL, NULL, NULL);
+  g_task_set_source_tag (d->task, await_foreign_body);
+  d->token = agen_generator_prepare_await (self);
+  result = agen_generator_await (self);
+  g_assert_true (g_task_get_source_tag (G_TASK (result)) == await_foreign_body);
+  return agen_test_yield_int (self, 5, NULL, error);
+}
+
+static gpointer
+deliver_thread (gpointer data)
+{
+  ForeignDelivery *d = data;
+
+  g_task_return_boolean (d->task, TRUE);
+  agen_generator_resume_callback (NULL, G_ASYNC_RESULT (d->task), d->token);
+  return NULL;
+}
+
+static void
+test_result_from_other_thread (void)
+{
+  ForeignDelivery d = { NULL, NULL };
+  g_autoptr(AgenGenerator) gen = agen_generator_new (await_foreign_body, &d, NULL);
+  g_auto(AgenTestResult) r = AGEN_TEST_RESULT_INIT;
+
+  g_test_summary ("a result delivered to agen_generator_resume_callback on "
+                  "another thread is handed to the body on its owner's thread");
+
+  agen_generator_next_async (gen, NULL, agen_test_next_cb, &r);
+  g_assert_cmpint (agen_generator_get_state (gen), ==, AGEN_GENERATOR_STATE_RUNNING);
+  g_thread_join (g_thread_new ("deliver", deliver_thread, &d));
+  agen_test_spin_until (&r.done, 5000);
+  agen_test_assert_yielded_int (&r, 5);
+  g_clear_object (&d.task);
+  agen_test_close (gen, NULL, &r);
+}
+
 /* Cancellation (docs/semantics.md, "Cancellation") ------------------------- */
 
 typedef enum
@@ -1436,6 +1487,7 @@ main (int   argc,
   g_test_add_func ("/Agen/Await/pending-when-body-returns", test_pending_when_body_returns);
   g_test_add_func ("/Agen/Await/result-while-suspended", test_result_while_suspended);
   g_test_add_func ("/Agen/Await/spurious-resume-refused", test_spurious_resume_refused);
+  g_test_add_func ("/Agen/Await/result-from-other-thread", test_result_from_other_thread);
   g_test_add_func ("/Agen/Await/cancelled-at-call-created", test_cancelled_at_call_created);
   g_test_add_func ("/Agen/Await/cancelled-at-call-suspended", test_cancelled_at_call_suspended);
   g_test_add_func ("/Agen/Await/cancelled-at-call-closed", test_cancelled_at_call_closed);

@@ -1512,6 +1512,51 @@ test_async_awaited_inside_other_body (void)
   script_clear (&script);
 }
 
+static void
+exit_normally_cb (GObject      *source,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  Outcome *outcome = user_data;
+
+  g_assert_false (outcome->done);
+  outcome->ok = agen_context_manager_exit_normally_finish (AGEN_CONTEXT_MANAGER (source),
+                                                           result, &outcome->error);
+  outcome->done = TRUE;
+}
+
+static void
+test_exit_normally (void)
+{
+  Script script;
+  g_autoptr(AgenContextManager) cm1 = NULL;
+  g_autoptr(AgenContextManager) cm2 = NULL;
+  g_auto(Outcome) o = OUTCOME_INIT;
+  g_autoptr(GError) error = NULL;
+
+  g_test_summary ("exit_normally (async and blocking) is exit with no block "
+                  "error: the generator is resumed and finishes its teardown");
+
+  script_init (&script);
+  cm1 = script_new (&script);
+  cm2 = script_new (&script);
+
+  g_assert_true (agen_context_manager_enter (cm1, NULL, NULL, &error));
+  g_assert_true (agen_context_manager_exit_normally (cm1, NULL, &error));
+  g_assert_no_error (error);
+
+  g_assert_true (agen_context_manager_enter (cm2, NULL, NULL, &error));
+  agen_context_manager_exit_normally_async (cm2, NULL, exit_normally_cb, &o);
+  g_assert_false (o.done);
+  agen_test_spin_until (&o.done, 5000);
+  g_assert_no_error (o.error);
+  g_assert_true (o.ok);
+
+  g_assert_cmpuint (script.setups, ==, 2);
+  g_assert_cmpuint (script.teardowns, ==, 2);
+  script_clear (&script);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1519,6 +1564,7 @@ main (int   argc,
   g_test_init (&argc, &argv, NULL);
 
   g_test_add_func ("/Agen/ContextManager/enter-yields-value", test_enter_yields_value);
+  g_test_add_func ("/Agen/ContextManager/exit-normally", test_exit_normally);
   g_test_add_func ("/Agen/ContextManager/enter-value-optional", test_enter_value_optional);
   g_test_add_func ("/Agen/ContextManager/enter-didnt-yield", test_enter_didnt_yield);
   g_test_add_func ("/Agen/ContextManager/enter-error", test_enter_error);

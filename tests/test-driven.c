@@ -362,6 +362,115 @@ test_answer_misuse (void)
   g_assert_no_error (r.error);
 }
 
+/* Answers from another thread ------------------------------------------- */
+
+typedef struct
+{
+  AgenGenerator *gen;
+  int            next;
+  int            n;
+} ThreadAnswer;
+
+static gpointer
+answer_thread (gpointer data)
+{
+  ThreadAnswer *t = data;
+  g_auto(GValue) v = G_VALUE_INIT;
+
+  if (t->next <= t->n)
+    agen_generator_answer_yield (t->gen, agen_test_value_int (&v, t->next));
+  else
+    agen_generator_answer_return (t->gen, agen_test_value_int (&v, t->n));
+  return NULL;
+}
+
+static gboolean
+thread_answer_step (AgenGenerator  *gen,
+                    AgenStepKind    kind,
+                    GValue         *value,
+                    GError         *thrown,
+                    GCancellable   *cancellable,
+                    gpointer        user_data,
+                    GError        **error)
+{
+  ThreadAnswer *t = user_data;
+
+  t->gen = gen;
+  t->next++;
+  /* Joined at once: the answer is queued to the owner, which is busy
+   * right here, so it can only take effect after this returns. */
+  g_thread_join (g_thread_new ("answer", answer_thread, t));
+  g_assert_cmpint (agen_generator_get_state (gen), ==, AGEN_GENERATOR_STATE_RUNNING);
+  return TRUE;
+}
+
+static void
+test_answer_from_thread (void)
+{
+  ThreadAnswer t = { NULL, 0, 3 };
+  g_autoptr(AgenGenerator) gen = agen_generator_new_driven (thread_answer_step, &t, NULL);
+  g_auto(AgenTestResult) r = AGEN_TEST_RESULT_INIT;
+  g_autoptr(GError) error = NULL;
+  g_auto(GValue) v = G_VALUE_INIT;
+  g_auto(GValue) rv = G_VALUE_INIT;
+
+  g_test_summary ("answers given from another thread take effect on the "
+                  "owner's thread: async and blocking consumers get them");
+
+  agen_test_next (gen, NULL, &r);
+  agen_test_assert_yielded_int (&r, 1);
+  g_assert_true (agen_generator_next (gen, NULL, &v, &error));
+  agen_test_assert_int (&v, 2);
+  agen_test_next (gen, NULL, &r);
+  agen_test_assert_yielded_int (&r, 3);
+  g_assert_false (agen_test_next (gen, NULL, &r));
+  agen_test_assert_finished (&r);
+  g_assert_true (agen_generator_get_return_value (gen, &rv));
+  agen_test_assert_int (&rv, 3);
+}
+
+static gboolean
+answers_then_fails_step (AgenGenerator  *gen,
+                         AgenStepKind    kind,
+                         GValue         *value,
+                         GError         *thrown,
+                         GCancellable   *cancellable,
+                         gpointer        user_data,
+                         GError        **error)
+{
+  g_auto(GValue) v = G_VALUE_INIT;
+
+  agen_generator_answer_yield (gen, agen_test_value_int (&v, 1));
+  g_set_error_literal (error, AGEN_TEST_ERROR, AGEN_TEST_ERROR_BOOM, "late");
+  /* TRUE with an error, or FALSE after answering: both are mistakes. */
+  return GPOINTER_TO_INT (user_data);
+}
+
+static void
+test_step_mistakes (void)
+{
+  g_autoptr(AgenGenerator) late_failure = agen_generator_new_driven (answers_then_fails_step, GINT_TO_POINTER (FALSE), NULL);
+  g_autoptr(AgenGenerator) true_with_error = agen_generator_new_driven (answers_then_fails_step, GINT_TO_POINTER (TRUE), NULL);
+  g_auto(AgenTestResult) r = AGEN_TEST_RESULT_INIT;
+
+  g_test_summary ("a step function that fails after answering has its "
+                  "failure dropped with a warning; one that returns TRUE with "
+                  "an error set gets a critical; the answer stands in both");
+
+  if (!g_test_undefined ())
+    return;
+
+  g_test_expect_message ("Agen", G_LOG_LEVEL_WARNING, "*failed after answering*late*");
+  agen_test_next (late_failure, NULL, &r);
+  g_test_assert_expected_messages ();
+  agen_test_assert_yielded_int (&r, 1);
+
+  g_test_expect_message ("Agen", G_LOG_LEVEL_CRITICAL, "*returned TRUE but set an error*");
+  agen_test_next (true_with_error, NULL, &r);
+  g_test_assert_expected_messages ();
+  agen_test_assert_yielded_int (&r, 1);
+}
+
 /* A chain of 50 generators, fiber and driven in turn ----------------------- */
 
 #define CHAIN_LEVELS 50
@@ -665,6 +774,8 @@ main (int   argc,
   g_test_add_func ("/Agen/Driven/destroy-deferred", test_destroy_deferred);
   g_test_add_func ("/Agen/Driven/step-fails", test_step_fails);
   g_test_add_func ("/Agen/Driven/answer-misuse", test_answer_misuse);
+  g_test_add_func ("/Agen/Driven/answer-from-thread", test_answer_from_thread);
+  g_test_add_func ("/Agen/Driven/step-mistakes", test_step_mistakes);
   g_test_add_func ("/Agen/Driven/chain-blocking", test_chain_blocking);
   g_test_add_func ("/Agen/Driven/chain-async", test_chain_async);
 

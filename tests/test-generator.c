@@ -2985,6 +2985,31 @@ test_finish_error_already_set (void)
   g_assert_no_error (error);
 }
 
+static void
+test_properties_through_gobject (void)
+{
+  g_autoptr(AgenGenerator) gen = agen_generator_new_full (yield_two_then_raise_body, NULL, NULL, "props", 123456);
+  g_autofree char *name = NULL;
+  AgenGeneratorState state;
+  gboolean running;
+  guint64 stack_size;
+  GMainContext *context = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_test_summary ("every property reads back through g_object_get");
+
+  agen_generator_next (gen, NULL, NULL, &error);
+  g_object_get (gen, "name", &name, "state", &state, "running", &running,
+                "stack-size", &stack_size, "context", &context, NULL);
+  g_assert_cmpstr (name, ==, "props");
+  g_assert_cmpint (state, ==, AGEN_GENERATOR_STATE_SUSPENDED);
+  g_assert_false (running);
+  g_assert_cmpuint (stack_size, ==, 123456);
+  g_assert_true (context == g_main_context_default ());
+  g_main_context_unref (context);
+  agen_generator_close (gen, NULL, &error);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -3057,6 +3082,7 @@ main (int   argc,
   g_test_add_func ("/Agen/Generator/callback/caller-context", test_callback_caller_context);
   g_test_add_func ("/Agen/Generator/callback/first-op-sets-owner", test_callback_first_op_sets_owner);
 
+  g_test_add_func ("/Agen/Generator/properties/through-gobject", test_properties_through_gobject);
   g_test_add_func ("/Agen/Generator/finish/twice", test_finish_twice);
   g_test_add_func ("/Agen/Generator/finish/error-already-set", test_finish_error_already_set);
 
