@@ -440,6 +440,13 @@ answers_then_fails_step (AgenGenerator  *gen,
 {
   g_auto(GValue) v = G_VALUE_INIT;
 
+  /* The close when the test drops it. */
+  if (kind == AGEN_STEP_CLOSE)
+    {
+      agen_generator_answer_error (gen, thrown);
+      return TRUE;
+    }
+
   agen_generator_answer_yield (gen, agen_test_value_int (&v, 1));
   g_set_error_literal (error, AGEN_TEST_ERROR, AGEN_TEST_ERROR_BOOM, "late");
   /* TRUE with an error, or FALSE after answering: both are mistakes. */
