@@ -31,7 +31,7 @@ shift 2
 if [ $# -gt 0 ]; then
   tests=("$@")
 else
-  tests=(test-threads test-hooks test-generator test-yield-from
+  tests=(test-threads test-hooks test-generator test-yield-from test-driven
          test-aclosing test-context-manager test-fiber)
 fi
 
