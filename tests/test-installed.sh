@@ -21,6 +21,9 @@
 # build did not generate, is skipped (TAP SKIP).
 #
 # usage: test-installed.sh SOURCE_DIR BUILD_DIR
+
+# The parts are functions that part() calls by name.
+# shellcheck disable=SC2317
 set -euo pipefail
 
 source_dir=$1
@@ -83,7 +86,7 @@ gi_built=0 vapi_built=0
 
 installed_files() {
   local f missing=0 expected=("$typelib" "$gir")
-  if [ $vapi_built -eq 1 ]; then
+  if [ "$vapi_built" -eq 1 ]; then
     expected+=("$vapidir/agen-1.vapi" "$vapidir/agen-1.deps")
   fi
   for f in "${expected[@]}"; do
@@ -95,11 +98,11 @@ installed_files() {
     fi
   done
   # valac reads the packages the vapi needs from the .deps file.
-  if [ $vapi_built -eq 1 ] && ! grep -qx 'gio-2.0' "$vapidir/agen-1.deps"; then
+  if [ "$vapi_built" -eq 1 ] && ! grep -qx 'gio-2.0' "$vapidir/agen-1.deps"; then
     echo "agen-1.deps does not name gio-2.0"
     missing=1
   fi
-  return $missing
+  return "$missing"
 }
 if [ $gi_built -eq 1 ]; then
   part 2 /Agen/Installed/introspection-files installed_files
@@ -146,6 +149,7 @@ else
 fi
 
 gjs_import() {
+  # shellcheck disable=SC2016 # a JavaScript template literal, not for bash
   clean_env GI_TYPELIB_PATH="$libdir/girepository-1.0" LD_LIBRARY_PATH="$libdir" \
     "$gjs" -c '
 imports.gi.versions.Agen = "1.0";
