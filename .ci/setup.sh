@@ -46,6 +46,9 @@ packages=(
   gobject-introspection
   libgirepository1.0-dev
   valac
+  # test-installed imports Agen from Python and from JavaScript.
+  python3-gi
+  gjs
 )
 # Those of one command only (gcovr for .ci/coverage.sh): not installed for
 # every test run.
