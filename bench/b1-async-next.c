@@ -54,14 +54,18 @@ main (int    argc,
       bench_run_gtask, "gtask" },
     { "agen", "agen_generator_next_async() callback loop, body yields G_TYPE_INT",
       bench_run_agen_next, "agen" },
+    { "agen-driven", "the agen loop over a driven generator, a C step function answering "
+      "each next at once (bench-loops.c)",
+      bench_run_agen_driven_next, "agen-driven" },
     { "glib-idle", "reference: one g_idle_add() dispatch per item, no object, no value",
       run_idle, NULL },
   };
 
   bench_parse_options (&options,
                        "B1: next_async -> callback loop under a GMainLoop. "
-                       "Target (docs/performance.md): agen <= 0.5x gtask, "
-                       "stretch 0.43x.",
+                       "Target (docs/performance.md): agen <= 0.5x gtask, stretch 0.43x. "
+                       "agen-driven: the same loop over a driven generator "
+                       "(agen_generator_new_driven), to compare with agen.",
                        NULL, 100000, 1000000, &argc, &argv);
   if (options.iterations > G_MAXINT)
     {

@@ -74,23 +74,24 @@ consumer_body (AgenGenerator  *self,
   return pull_items (user_data, error);
 }
 
-/* Which inner body a fiber variant pulls from, and its name. */
+/* What an agen variant pulls from: a new inner generator yielding 0, 1,
+ * 2, … until closed, and the variant's name. */
 typedef struct
 {
-  const char        *name;
-  AgenGeneratorFunc  inner_body;
-} FiberVariant;
+  const char     *name;
+  AgenGenerator *(*new_inner) (void);
+} InnerVariant;
 
 static gint64
 run_agen_fiber (guint64  iterations,
                 gpointer user_data)
 {
-  const FiberVariant *variant = user_data;
+  const InnerVariant *variant = user_data;
   Pull pull = { NULL, iterations, 0, -1 };
   g_autoptr(AgenGenerator) consumer = NULL;
   g_autoptr(GError) error = NULL;
 
-  pull.inner = agen_generator_new (variant->inner_body, NULL, NULL);
+  pull.inner = variant->new_inner ();
   consumer = agen_generator_new (consumer_body, &pull, NULL);
 
   /* The consumer's body runs to its end inside this one call, and times
@@ -122,19 +123,45 @@ reusing_int_body (AgenGenerator  *self,
     }
 }
 
+static AgenGenerator *
+new_reusing_inner (void)
+{
+  return agen_generator_new (reusing_int_body, NULL, NULL);
+}
+
 /* agen-thread: the same loop on the thread's own stack ---------------------- */
 
 static gint64
 run_agen_thread (guint64  iterations,
                  gpointer user_data)
 {
+  const InnerVariant *variant = user_data;
   Pull pull = { NULL, iterations, 0, -1 };
   g_autoptr(GError) error = NULL;
 
-  pull.inner = agen_generator_new (bench_int_body, NULL, NULL);
+  pull.inner = variant->new_inner ();
   pull_items (&pull, &error);
 
-  return pull_check (&pull, error, "agen-thread");
+  return pull_check (&pull, error, variant->name);
+}
+
+/* The inner generators ------------------------------------------------------ */
+
+/* The fiber body of agen-fiber and agen-thread. */
+static AgenGenerator *
+new_int_inner (void)
+{
+  return agen_generator_new (bench_int_body, NULL, NULL);
+}
+
+/* agen-driven, agen-driven-fiber: no fiber, a C step function answering
+ * each next inside the step (bench-loops.c), called on the thread's stack
+ * within agen_generator_next(); from a body, agen switches to the
+ * thread's stack to call it. */
+static AgenGenerator *
+new_driven_inner (void)
+{
+  return bench_int_driven_new (0);
 }
 
 /* c-iterator: no suspension at all ------------------------------------------ */
@@ -193,8 +220,11 @@ main (int    argc,
       char **argv)
 {
   BenchOptions options;
-  static const FiberVariant fiber = { "agen-fiber", bench_int_body };
-  static const FiberVariant reuse = { "agen-reuse", reusing_int_body };
+  static const InnerVariant fiber = { "agen-fiber", new_int_inner };
+  static const InnerVariant reuse = { "agen-reuse", new_reusing_inner };
+  static const InnerVariant thread = { "agen-thread", new_int_inner };
+  static const InnerVariant driven = { "agen-driven", new_driven_inner };
+  static const InnerVariant driven_fiber = { "agen-driven-fiber", new_driven_inner };
   const BenchVariant variants[] = {
     { "c-iterator", "reference: a plain C next() through a function pointer, same GValue traffic",
       run_c_iterator, NULL },
@@ -203,13 +233,20 @@ main (int    argc,
     { "agen-reuse", "agen-fiber, the body setting one GValue instead of a new one per item",
       run_agen_fiber, (gpointer) &reuse },
     { "agen-thread", "agen_generator_next() from a plain loop on the thread's stack",
-      run_agen_thread, NULL },
+      run_agen_thread, (gpointer) &thread },
+    { "agen-driven", "agen-thread's loop over a driven generator, a C step function "
+      "answering each next at once",
+      run_agen_thread, (gpointer) &driven },
+    { "agen-driven-fiber", "agen-fiber's consumer body over the driven generator of agen-driven",
+      run_agen_fiber, (gpointer) &driven_fiber },
   };
 
   bench_parse_options (&options,
                        "B2: blocking agen_generator_next() from inside a fiber, no main-loop "
-                       "pass per item. Target (docs/performance.md): <= 30 ns per "
-                       "item.",
+                       "pass per item. Target (docs/performance.md): <= 30 ns per item. "
+                       "agen-driven and agen-driven-fiber pull from a driven generator "
+                       "(agen_generator_new_driven) instead of a fiber body: "
+                       "compare agen-driven with agen-thread.",
                        NULL, 1000000, 10000000, &argc, &argv);
 
   return bench_run_variants ("B2 blocking next from a fiber (ns per item)",

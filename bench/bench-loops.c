@@ -62,6 +62,53 @@ bench_int_body (AgenGenerator  *self,
   return TRUE;
 }
 
+typedef struct
+{
+  gint next;
+  gint limit;
+} IntStep;
+
+static gboolean
+int_step (AgenGenerator  *gen,
+          AgenStepKind    kind,
+          GValue         *value,
+          GError         *thrown,
+          GCancellable   *cancellable,
+          gpointer        user_data,
+          GError        **error)
+{
+  IntStep *step = user_data;
+  g_auto(GValue) out = G_VALUE_INIT;
+
+  if (kind == AGEN_STEP_THROW || kind == AGEN_STEP_CLOSE)
+    {
+      agen_generator_answer_error (gen, thrown);
+      return TRUE;
+    }
+
+  if (step->limit != 0 && step->next >= step->limit)
+    {
+      agen_generator_answer_return (gen, NULL);
+      return TRUE;
+    }
+
+  g_value_init (&out, G_TYPE_INT);
+  g_value_set_int (&out, step->next++);
+  agen_generator_answer_yield (gen, &out);
+
+  return TRUE;
+}
+
+AgenGenerator *
+bench_int_driven_new (gint limit)
+{
+  IntStep *step = g_new0 (IntStep, 1);
+
+  step->limit = limit;
+
+  return agen_generator_new_driven (int_step, step, g_free);
+}
+
 /* Ends the loop; an error (not the end) marks the run failed. */
 static void
 consumer_stop (BenchConsumer *consumer,
@@ -103,16 +150,16 @@ agen_next_cb (GObject      *source,
   consumer_stop (&named->consumer, named->name, error);
 }
 
-gint64
-bench_run_agen_next (guint64  iterations,
-                     gpointer user_data)
+/* The callback loop over gen (taken), timed. */
+static gint64
+run_agen_next_loop (AgenGenerator *gen,
+                    guint64        iterations,
+                    const char    *name)
 {
-  NamedConsumer named = { .name = user_data };
-  AgenGenerator *gen;
+  NamedConsumer named = { .name = name };
   gint64 start, elapsed;
 
   bench_consumer_init (&named.consumer, iterations);
-  gen = agen_generator_new (bench_int_body, GINT_TO_POINTER ((gint) iterations), NULL);
 
   /* The loop runs until the body has returned: the end of iteration is
    * part of the run, as in an `async for`. */
@@ -124,6 +171,22 @@ bench_run_agen_next (guint64  iterations,
   g_object_unref (gen);
 
   return bench_consumer_finish (&named.consumer, elapsed, named.name);
+}
+
+gint64
+bench_run_agen_next (guint64  iterations,
+                     gpointer user_data)
+{
+  return run_agen_next_loop (agen_generator_new (bench_int_body,
+                                                 GINT_TO_POINTER ((gint) iterations), NULL),
+                             iterations, user_data);
+}
+
+gint64
+bench_run_agen_driven_next (guint64  iterations,
+                            gpointer user_data)
+{
+  return run_agen_next_loop (bench_int_driven_new ((gint) iterations), iterations, user_data);
 }
 
 static void

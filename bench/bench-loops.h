@@ -38,11 +38,23 @@ gboolean  bench_int_body        (AgenGenerator  *self,
                                  gpointer        user_data,
                                  GError        **error);
 
+/* The same values from a driven generator (agen_generator_new_driven())
+ * whose C step function answers every next at once, inside the step, with
+ * agen_generator_answer_yield() of a G_TYPE_INT, as a binding's coroutine
+ * that yields without awaiting would: limit values, or forever if 0, then
+ * agen_generator_answer_return(). A throw or close is answered with the
+ * error it raises, as bench_int_body() lets agen_generator_yield()'s error
+ * propagate. */
+AgenGenerator *bench_int_driven_new (gint    limit);
+
 /* BenchVariant functions (user_data: the variant's name, for messages):
  * iterations values through the agen_generator_next_async() callback loop,
  * and through the hand-written GTask iterator (bench-counter.c). */
 gint64    bench_run_agen_next   (guint64         iterations,
                                  gpointer        user_data);
+/* The same callback loop over bench_int_driven_new()'s generator. */
+gint64    bench_run_agen_driven_next (guint64    iterations,
+                                      gpointer   user_data);
 gint64    bench_run_gtask       (guint64         iterations,
                                  gpointer        user_data);
 

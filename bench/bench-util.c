@@ -286,7 +286,7 @@ bench_run_variants (const char         *title,
               g_printerr ("%s: the run failed\n", variants[v].name);
               return 1;
             }
-          g_print ("  %-14s %" G_GUINT64_FORMAT " items, %.1f ns/item\n",
+          g_print ("  %-18s %" G_GUINT64_FORMAT " items, %.1f ns/item\n",
                    variants[v].name, options->iterations,
                    (gdouble) ns / options->iterations);
         }
@@ -316,9 +316,9 @@ bench_run_variants (const char         *title,
         }
     }
 
-  g_print ("\n  %-14s %10s %10s %10s %12s %9s\n",
+  g_print ("\n  %-18s %10s %10s %10s %12s %9s\n",
            "variant", "median", "min", "max", "items/s", "ratio");
-  g_print ("  %-14s %10s %10s %10s %12s %9s\n",
+  g_print ("  %-18s %10s %10s %10s %12s %9s\n",
            "", "ns/item", "ns/item", "ns/item", "(median)", "(median)");
 
   if (baseline < n_variants && selected[baseline])
@@ -346,14 +346,14 @@ bench_run_variants (const char         *title,
       else
         ratio = g_strdup ("-");
 
-      g_print ("  %-14s %10.1f %10.1f %10.1f %12.0f %9s\n",
+      g_print ("  %-18s %10.1f %10.1f %10.1f %12.0f %9s\n",
                variants[v].name, median, min, max, 1e9 / median, ratio);
     }
 
   g_print ("\n");
   for (guint v = 0; v < n_variants; v++)
     if (selected[v])
-      g_print ("  %-14s %s\n", variants[v].name, variants[v].description);
+      g_print ("  %-18s %s\n", variants[v].name, variants[v].description);
   g_print ("\n");
 
   return 0;
