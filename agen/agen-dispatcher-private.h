@@ -64,6 +64,15 @@ GMainContext *agen_dispatcher_get_main_context   (AgenDispatcher      *self);
 void          agen_dispatcher_queue              (AgenDispatcher      *self,
                                                AgenDispatchItem *item);
 
+/* Like agen_dispatcher_queue(), but when self's dispatch is running on
+ * this thread right now, item runs later in that same dispatch, in this
+ * pass: for work that completes what an item of this pass started (the
+ * answer to a step that item ran), which would otherwise cost a whole
+ * main-loop pass more. Never for work that could start more of the same,
+ * which would keep the pass from ending. */
+void          agen_dispatcher_queue_in_pass     (AgenDispatcher      *self,
+                                                 AgenDispatchItem *item);
+
 /* Convenience: runs func (data) as a queued item (allocates). */
 void          agen_dispatcher_invoke             (AgenDispatcher      *self,
                                                AgenInvokeFunc    func,

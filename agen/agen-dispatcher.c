@@ -62,6 +62,10 @@ typedef struct
  * __tls_get_addr() call per lookup (this is on every operation's path). */
 static __thread __attribute__ ((tls_model ("initial-exec"))) ContextCache thread_cache;
 
+/* The dispatcher whose dispatch() runs on this thread right now, if any:
+ * agen_dispatcher_queue_in_pass() adds to its current pass. */
+static __thread __attribute__ ((tls_model ("initial-exec"))) AgenDispatcher *dispatching;
+
 /* A per-thread address, as a cheap identity of the calling thread. */
 static inline gpointer
 current_thread_id (void)
@@ -145,6 +149,9 @@ agen_dispatcher_dispatch (GSource     *source,
                        gpointer     user_data)
 {
   AgenDispatcher *self = (AgenDispatcher *) source;
+  AgenDispatcher *outer = dispatching;
+
+  dispatching = self;
 
   /* One item at a time off the shared list: an item may iterate the
    * context recursively (a blocking call), and the nested dispatch then
@@ -162,6 +169,7 @@ agen_dispatcher_dispatch (GSource     *source,
       item->func (item);
     }
 
+  dispatching = outer;
   return G_SOURCE_CONTINUE;
 }
 
@@ -380,4 +388,24 @@ agen_dispatcher_ensure_data (AgenDispatcher  *self,
   context_unlock (self);
 
   return data;
+}
+
+void
+agen_dispatcher_queue_in_pass (AgenDispatcher   *self,
+                               AgenDispatchItem *item)
+{
+  if (dispatching != self)
+    {
+      agen_dispatcher_queue (self, item);
+      return;
+    }
+
+  /* The ready list belongs to the thread iterating the context, which is
+   * this one, inside dispatch(): no lock. */
+  item->next = NULL;
+  if (self->ready_tail != NULL)
+    self->ready_tail->next = item;
+  else
+    self->ready_head = item;
+  self->ready_tail = item;
 }

@@ -92,6 +92,7 @@ struct _AgenGenerator
   guint               ignored_exit : 1;    /* a close came back IGNORED_EXIT */
   guint               driven : 1;          /* steps answered by a binding */
   guint               release_deferred : 1; /* user_data waits for the step to return */
+  guint               step_dispatched : 1; /* the step function runs from a dispatch pass */
 
   /* Driven: how many step functions are on the stack, and the queued
    * call of the next one. */

@@ -59,6 +59,10 @@ struct _AgenOp
   /* The caller is blocked until the op completes (a blocking form), so
    * the body may run inside its call. */
   gboolean            caller_waits;
+  /* Set by whoever completes the op from inside a dispatch pass that the
+   * op did not start in: an async op's callback may then run in that same
+   * pass (agen_dispatcher_queue_in_pass()). */
+  gboolean            complete_in_pass;
 };
 
 /* TRUE for None (docs/semantics.md, "Values and None"): NULL, an unset
@@ -166,6 +170,7 @@ agen_op_init (AgenOp             *op,
   op->complete = complete;
   op->batch = NULL;
   op->caller_waits = FALSE;
+  op->complete_in_pass = FALSE;
 
   if (kind != AGEN_OP_NEXT || cancellable != NULL)
     agen_op_init_inputs (op, in_value, in_error, cancellable);

@@ -232,7 +232,10 @@ agen_result_complete_op (AgenOp *op)
   g_assert (!self->completed);
 
   self->completed = TRUE;
-  agen_dispatcher_queue (self->dispatcher, &self->item);
+  if (op->complete_in_pass)
+    agen_dispatcher_queue_in_pass (self->dispatcher, &self->item);
+  else
+    agen_dispatcher_queue (self->dispatcher, &self->item);
 }
 
 gboolean

@@ -53,15 +53,22 @@ complete_step (AgenGenerator *self,
   if (self->state == AGEN_GENERATOR_STATE_CLOSED)
     agen_generator_release_body (self);
   agen_generator_notify_changes (self);
+  /* Answered inside the step that a dispatch pass ran: the callback may
+   * run in that pass, as a fiber body's does when it yields inside the
+   * _async call's own pass. One item per pass either way. */
+  op->complete_in_pass = self->step_dispatched;
   op->complete (op);
 }
 
-/* Calls the step function for self->op. Thread's stack, owner thread. */
+/* Calls the step function for self->op. Thread's stack, owner thread.
+ * dispatched: called by a dispatch pass of the owner's (see
+ * complete_step()). */
 static void
-call_step (gpointer data)
+run_step (AgenGenerator *self,
+          gboolean       dispatched)
 {
-  AgenGenerator *self = data;
   AgenOp *op = self->op;
+  gboolean outer_dispatched = self->step_dispatched;
   GMainContext *owner = agen_dispatcher_get_main_context (self->owner);
   GMainContext *thread_default = g_main_context_get_thread_default ();
   gboolean push = owner != (thread_default ? thread_default : g_main_context_default ());
@@ -73,6 +80,7 @@ call_step (gpointer data)
   /* Answering may complete the last op holding self (a finalizer's
    * close); the step function still has it. */
   g_object_ref (self);
+  self->step_dispatched = dispatched;
 
   if (kind == AGEN_STEP_CLOSE)
     exit_error = g_error_new_literal (AGEN_ERROR, AGEN_ERROR_EXIT,
@@ -128,7 +136,15 @@ call_step (gpointer data)
       agen_generator_release_body (self);
     }
 
+  self->step_dispatched = outer_dispatched;
   g_object_unref (self);
+}
+
+/* An AgenInvokeFunc, for agen_fiber_call_on_thread_stack(). */
+static void
+call_step (gpointer data)
+{
+  run_step (data, FALSE);
 }
 
 static void
@@ -136,7 +152,7 @@ call_step_dispatch (AgenDispatchItem *item)
 {
   AgenGenerator *self = G_STRUCT_MEMBER_P (item, -G_STRUCT_OFFSET (AgenGenerator, step_item));
 
-  call_step (self);
+  run_step (self, TRUE);
 }
 
 void
@@ -156,7 +172,7 @@ agen_generator_drive_step (AgenGenerator *self)
     }
   else
     {
-      call_step (self);
+      run_step (self, FALSE);
     }
 }
 

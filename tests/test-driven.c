@@ -478,6 +478,56 @@ test_step_mistakes (void)
   agen_test_assert_yielded_int (&r, 1);
 }
 
+typedef struct
+{
+  AgenGenerator *gen;
+  guint          received;
+  guint          target;
+} PassLoop;
+
+static void
+pass_loop_cb (GObject      *source,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  PassLoop *loop = user_data;
+  g_auto(GValue) v = G_VALUE_INIT;
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (agen_generator_next_finish (loop->gen, result, &v, &error));
+  loop->received++;
+  if (loop->received < loop->target)
+    agen_generator_next_async (loop->gen, NULL, pass_loop_cb, loop);
+}
+
+static void
+test_one_pass_per_item (void)
+{
+  Counter c = { .n = 1000 };
+  g_autoptr(AgenGenerator) gen = agen_generator_new_driven (counter_step, &c, NULL);
+  PassLoop loop = { gen, 0, 200 };
+  guint passes = 0;
+
+  g_test_summary ("a next_async loop over a driven generator whose step "
+                  "answers at once takes one main-loop pass per item, as over "
+                  "a fiber body: the answer's callback runs in the pass that "
+                  "ran the step, never inside the _async call");
+
+  agen_generator_next_async (gen, NULL, pass_loop_cb, &loop);
+  g_assert_cmpuint (c.steps, ==, 0);
+  while (loop.received < loop.target)
+    {
+      g_main_context_iteration (NULL, TRUE);
+      passes++;
+    }
+
+  g_assert_cmpuint (c.steps, ==, loop.target);
+  /* One pass per item, and never several items in one pass. */
+  g_assert_cmpuint (passes, >=, loop.target);
+  g_assert_cmpuint (passes, <=, loop.target + 2);
+  agen_generator_close (gen, NULL, NULL);
+}
+
 /* A chain of 50 generators, fiber and driven in turn ----------------------- */
 
 #define CHAIN_LEVELS 50
@@ -783,6 +833,7 @@ main (int   argc,
   g_test_add_func ("/Agen/Driven/answer-misuse", test_answer_misuse);
   g_test_add_func ("/Agen/Driven/answer-from-thread", test_answer_from_thread);
   g_test_add_func ("/Agen/Driven/step-mistakes", test_step_mistakes);
+  g_test_add_func ("/Agen/Driven/one-pass-per-item", test_one_pass_per_item);
   g_test_add_func ("/Agen/Driven/chain-blocking", test_chain_blocking);
   g_test_add_func ("/Agen/Driven/chain-async", test_chain_async);
 
