@@ -23,6 +23,7 @@
 
 #include "config.h"
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,6 +46,8 @@ typedef struct
   GError        *saved;    /* the error the body caught last */
   int            destroyed;
   gboolean       finalized;
+  gboolean       notified;        /* notify::state seen */
+  int            notified_state;  /* the state it reported last */
 } FzGen;
 
 struct _Fuzz
@@ -78,6 +81,7 @@ static gboolean verbose;
 static gboolean known_bugs;
 static Fuzz *current;   /* for the log writer */
 static GThread *main_thread;
+static const char *stack_lo, *stack_hi;   /* the main thread's own stack */
 
 G_DEFINE_QUARK (agen-fuzz-error-quark, fz_error)
 
@@ -251,6 +255,35 @@ gen_index (Fuzz          *fz,
   return 0xff;
 }
 
+/* User code (callbacks, notify handlers, destroy notifies, hooks) must
+ * run on the thread's own stack, never on a fiber's. */
+static void
+check_thread_stack (Fuzz       *fz,
+                    const char *what)
+{
+  volatile char here = 0;
+
+  if (g_thread_self () != main_thread)
+    return;
+  if ((const char *) &here < stack_lo || (const char *) &here >= stack_hi)
+    fz_fail (fz, "%s ran on a fiber's stack", what);
+}
+
+static void
+init_stack_bounds (void)
+{
+  pthread_attr_t attr;
+  void *addr;
+  size_t size;
+
+  if (pthread_getattr_np (pthread_self (), &attr) != 0 ||
+      pthread_attr_getstack (&attr, &addr, &size) != 0)
+    g_error ("cannot find the main thread's stack");
+  stack_lo = addr;
+  stack_hi = (const char *) addr + size;
+  pthread_attr_destroy (&attr);
+}
+
 static GLogWriterOutput
 log_writer (GLogLevelFlags   log_level,
             const GLogField *fields,
@@ -289,6 +322,9 @@ log_writer (GLogLevelFlags   log_level,
     ev (fz, FZ_EV_CRIT_NO_ERROR, 0xff, 0, 0, 0, 0);
   else if (strstr (message, "returned TRUE but set an error") != NULL)
     ev (fz, FZ_EV_CRIT_TRUE_ERROR, 0xff, 0, 0, 0, 0);
+  else if (strstr (message, "agen_generator_await() may only be called from the body") != NULL ||
+           strstr (message, "agen_generator_set_return_value() may only be called from") != NULL)
+    ev (fz, FZ_EV_CRIT_FOREIGN, 0xff, 0, 0, 0, 0);
   else
     {
       fprintf (stderr, "agen fuzz: unexpected log message: %s\n", message);
@@ -310,8 +346,13 @@ watchdog_cb (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
+/* Callbacks handed to the callback thread and not yet delivered: the main
+ * loop has nothing to see of them yet, but must wait. */
+static gint callback_jobs;
+
 /* Iterates until nothing is ready any more. Everything the harness starts
- * completes through idles and 0 ms timeouts, so this is quiescence. */
+ * completes through idles, 0 ms timeouts and the callback thread, so this
+ * is quiescence. */
 static void
 settle (Fuzz *fz)
 {
@@ -322,6 +363,11 @@ settle (Fuzz *fz)
     {
       if (g_main_context_iteration (fz->ctx, FALSE))
         quiet = 0;
+      else if (g_atomic_int_get (&callback_jobs) > 0)
+        {
+          quiet = 0;
+          g_thread_yield ();
+        }
       else if (++quiet >= 3)
         return;
     }
@@ -499,6 +545,7 @@ call_cb (GObject      *source,
   Fuzz *fz = call->fz;
   FzOutcome outcome;
 
+  check_thread_stack (fz, "an async callback");
   if (fz->in_call)
     fz_fail (fz, "a callback ran inside the _async call");
   if (g_main_context_get_thread_default () != fz->ctx)
@@ -663,6 +710,83 @@ return_task_cb (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
+/* Callbacks delivered from another thread, as some libraries do: one
+ * thread for the whole run, fed through a queue. */
+typedef struct
+{
+  GTask         *task;
+  AgenGenerator *gen;
+  gint          *delivered;   /* set once the callback returned, or NULL */
+} CallbackJob;
+
+static GAsyncQueue *callback_queue;
+
+static gpointer
+callback_thread_main (gpointer data)
+{
+  for (;;)
+    {
+      CallbackJob *job = g_async_queue_pop (callback_queue);
+
+      agen_generator_resume_callback (NULL, G_ASYNC_RESULT (job->task), job->gen);
+      g_object_unref (job->task);
+      if (job->delivered != NULL)
+        g_atomic_int_set (job->delivered, 1);
+      g_free (job);
+      g_atomic_int_add (&callback_jobs, -1);
+    }
+
+  return NULL;
+}
+
+static void
+callback_thread_push (GTask         *task,
+                      AgenGenerator *gen,
+                      gint          *delivered)
+{
+  CallbackJob *job = g_new0 (CallbackJob, 1);
+
+  if (callback_queue == NULL)
+    {
+      callback_queue = g_async_queue_new ();
+      g_thread_unref (g_thread_new ("fuzz-callbacks", callback_thread_main, NULL));
+    }
+
+  job->task = g_object_ref (task);
+  job->gen = gen;
+  job->delivered = delivered;
+  g_atomic_int_inc (&callback_jobs);
+  g_async_queue_push (callback_queue, job);
+}
+
+typedef struct
+{
+  GTask         *task;
+  AgenGenerator *gen;
+} Handoff;
+
+/* From the main loop, so after the body waits. */
+static gboolean
+handoff_cb (gpointer data)
+{
+  Handoff *handoff = data;
+
+  callback_thread_push (handoff->task, handoff->gen, NULL);
+  g_object_unref (handoff->task);
+  g_free (handoff);
+  return G_SOURCE_REMOVE;
+}
+
+/* A GTask that has its result already, for a callback made by hand. */
+static GTask *
+task_returned (GCancellable *cancellable)
+{
+  GTask *task = g_task_new (NULL, cancellable, NULL, NULL);
+
+  g_task_return_boolean (task, TRUE);
+  return task;
+}
+
 static gboolean
 await_something (Fuzz           *fz,
                  AgenGenerator  *self,
@@ -673,10 +797,42 @@ await_something (Fuzz           *fz,
   GAsyncResult *result;
   GTask *task;
 
-  at_await (fz);
+  if (fz_await_suspends (kind))
+    at_await (fz);
 
   switch (kind)
     {
+    case FZ_AWAIT_THREAD:
+      {
+        Handoff *handoff = g_new0 (Handoff, 1);
+        GSource *source = g_idle_source_new ();
+
+        handoff->task = task_returned (cancellable);
+        handoff->gen = self;
+        g_source_set_callback (source, handoff_cb, handoff, NULL);
+        g_source_attach (source, g_main_context_get_thread_default ());
+        g_source_unref (source);
+      }
+      break;
+
+    case FZ_AWAIT_THREAD_EARLY:
+      {
+        gint delivered = 0;
+
+        task = task_returned (cancellable);
+        callback_thread_push (task, self, &delivered);
+        g_object_unref (task);
+        while (!g_atomic_int_get (&delivered))
+          g_thread_yield ();
+      }
+      break;
+
+    case FZ_AWAIT_SYNC:
+      task = task_returned (cancellable);
+      agen_generator_resume_callback (NULL, G_ASYNC_RESULT (task), self);
+      g_object_unref (task);
+      break;
+
     case FZ_AWAIT_STREAM:
       {
         static char buffer[8];
@@ -949,6 +1105,57 @@ fiber_body (AgenGenerator  *self,
             g_set_error_literal (error, fz_error_quark (), FZ_FUZZ_BOOM, "boom");
           return FALSE;
 
+        case FZ_I_FOREIGN:
+          {
+            AgenGenerator *target = fz->gens[ins->a].gen;
+            GValue value = G_VALUE_INIT;
+            GValue out = G_VALUE_INIT;
+            gboolean ok = TRUE;
+
+            if (target == NULL || ins->a == fg->idx)
+              {
+                ev (fz, FZ_EV_SKIP, fg->idx, pc, 0, 0, 0);
+                pc++;
+                break;
+              }
+
+            switch (ins->b)
+              {
+              case FZ_FOREIGN_YIELD:
+                ok = agen_generator_yield (target, value_init (&value, fz_val (FZ_VAL_INT, 1)),
+                                           &out, &local);
+                break;
+              case FZ_FOREIGN_YIELD_FROM:
+                ok = agen_generator_yield_from (target, self, &out, &local);
+                break;
+              case FZ_FOREIGN_AWAIT:
+                if (agen_generator_await (target) != NULL)
+                  fz_fail (fz, "g%d: await on another generator returned a result", fg->idx);
+                break;
+              case FZ_FOREIGN_SET_RV:
+              default:
+                agen_generator_set_return_value (target, value_init (&value, fz_val (FZ_VAL_INT, 2)));
+                break;
+              }
+            value_clear (&value);
+            if ((ins->b == FZ_FOREIGN_YIELD || ins->b == FZ_FOREIGN_YIELD_FROM) &&
+                fz_val_code (value_read (&out)) != fz_val_code (fz_val (FZ_VAL_NONE, 0)))
+              fz_fail (fz, "g%d: a refused body-side call left its out value other than None",
+                       fg->idx);
+            value_clear (&out);
+
+            ev (fz, FZ_EV_FOREIGN, fg->idx, pc, fz_err_code (error_read (local)), 0, 0);
+            if (ok || local == NULL)
+              {
+                g_clear_error (&local);
+                pc++;
+                break;
+              }
+            if (body_fail (fg, &pc, ins, &local, error))
+              return FALSE;
+          }
+          break;
+
         case FZ_I_ABANDON_AWAIT:
           {
             /* Known bug: an op started for the await, never awaited. */
@@ -977,6 +1184,7 @@ body_destroy (gpointer data)
 {
   FzGen *fg = data;
 
+  check_thread_stack (fg->fz, "user_data_destroy");
   fg->destroyed++;
   ev (fg->fz, FZ_EV_DESTROY, fg->idx, 0, 0, 0, 0);
   /* Destroyed without unwinding inside a yield_from: give back the inner. */
@@ -989,6 +1197,7 @@ finalized_cb (gpointer data)
 {
   FzGen *fg = data;
 
+  check_thread_stack (fg->fz, "finalization");
   fg->finalized = TRUE;
   ev (fg->fz, FZ_EV_FINALIZED, fg->idx, 0, 0, 0, 0);
 }
@@ -1017,7 +1226,54 @@ first_iter_cb (AgenGenerator *gen,
 {
   Fuzz *fz = data;
 
+  check_thread_stack (fz, "the first_iter hook");
   ev (fz, FZ_EV_FIRST_ITER, gen_index (fz, gen), 0, 0, 0, 0);
+}
+
+static void
+hook_close_cb (GObject      *source,
+               GAsyncResult *result,
+               gpointer      data)
+{
+  Fuzz *fz = data;
+  FzOutcome outcome;
+
+  check_thread_stack (fz, "the finalizer hook's close callback");
+  outcome = finish_op (AGEN_GENERATOR (source), FZ_OP_CLOSE, result);
+  ev (fz, FZ_EV_HOOK_CLOSED, gen_index (fz, AGEN_GENERATOR (source)), 0,
+      fz_err_code (outcome.err), outcome.ret, 0);
+  /* The hook's reference (transfer full) */
+  g_object_unref (source);
+}
+
+static void
+finalizer_cb (AgenGenerator *gen,
+              gpointer       data)
+{
+  Fuzz *fz = data;
+
+  check_thread_stack (fz, "the finalizer hook");
+  ev (fz, FZ_EV_HOOK, gen_index (fz, gen), 0, 0, 0, 0);
+  if (fz->prog.hook == FZ_HOOK_CLOSE)
+    agen_generator_close_async (gen, NULL, hook_close_cb, fz);
+  else
+    g_object_unref (gen);
+}
+
+static void
+notify_state_cb (GObject    *object,
+                 GParamSpec *pspec,
+                 gpointer    data)
+{
+  FzGen *fg = data;
+  AgenGeneratorState state;
+
+  check_thread_stack (fg->fz, "a notify::state handler");
+  g_object_get (object, "state", &state, NULL);
+  if (state != agen_generator_get_state (AGEN_GENERATOR (object)))
+    fz_fail (fg->fz, "g%d: the state property disagrees with get_state()", fg->idx);
+  fg->notified = TRUE;
+  fg->notified_state = state;
 }
 
 /* ------------------------------------------------------------------------
@@ -1082,6 +1338,12 @@ check_states (Fuzz       *fz,
       if ((int) state != expected)
         fz_fail (fz, "%s: g%d is %s, expected %s", when, i, fz_state_name (state),
                  fz_state_name (expected));
+      /* notify::state reports every net change by the time the library
+       * hands control back. */
+      if ((fg->notified ? fg->notified_state : AGEN_GENERATOR_STATE_CREATED) != (int) state)
+        fz_fail (fz, "%s: g%d is %s, but notify::state last said %s", when, i,
+                 fz_state_name (state),
+                 fg->notified ? fz_state_name (fg->notified_state) : "nothing");
       if (agen_generator_get_running (fg->obj) != (state == AGEN_GENERATOR_STATE_RUNNING))
         fz_fail (fz, "%s: g%d: running disagrees with state %s", when, i,
                  fz_state_name (state));
@@ -1119,6 +1381,11 @@ check_after_step (Fuzz *fz)
       if (fg->destroyed != mg->destroyed)
         fz_fail (fz, "g%d: user_data destroyed %d times, expected %d", i,
                  fg->destroyed, mg->destroyed);
+
+      if (!fg->finalized &&
+          agen_generator_get_context (fg->obj) != (mg->has_owner ? fz->ctx : NULL))
+        fz_fail (fz, "g%d: get_context() is not %s", i,
+                 mg->has_owner ? "the owner context" : "NULL before the first op");
 
       if (!fg->finalized)
         {
@@ -1295,7 +1562,9 @@ setup (Fuzz *fz)
 
   fz->ctx = g_main_context_new ();
   g_main_context_push_thread_default (fz->ctx);
-  agen_set_generator_hooks (fz->ctx, first_iter_cb, NULL, fz, NULL);
+  agen_set_generator_hooks (fz->ctx, first_iter_cb,
+                            fz->prog.hook != FZ_HOOK_NONE ? finalizer_cb : NULL,
+                            fz, NULL);
 
   fz->watchdog = g_timeout_source_new_seconds (30);
   g_source_set_callback (fz->watchdog, watchdog_cb, fz, NULL);
@@ -1312,6 +1581,7 @@ setup (Fuzz *fz)
       fg->gen = body_new (fg, fz->prog.scripts[i].kind);
       fg->obj = fg->gen;
       g_object_set_data_full (G_OBJECT (fg->gen), "agen-fuzz", fg, finalized_cb);
+      g_signal_connect (fg->gen, "notify::state", G_CALLBACK (notify_state_cb), fg);
     }
 }
 
@@ -1435,6 +1705,7 @@ LLVMFuzzerInitialize (int    *argc,
   verbose = g_strcmp0 (g_getenv ("FUZZ_VERBOSE"), "1") == 0;
   known_bugs = g_strcmp0 (g_getenv ("FUZZ_KNOWN_BUGS"), "1") == 0;
   main_thread = g_thread_self ();
+  init_stack_bounds ();
   for (int i = 0; i < 64; i++)
     snprintf (strings[i], sizeof strings[i], "s%d", i);
   g_log_set_writer_func (log_writer, NULL, NULL);

@@ -214,10 +214,30 @@ dispose (FzModel *m,
       close.kind = FZ_OP_CLOSE;
 
       g->finalizer_ran = true;
-      g->refs = 1;
-      out = m_op (m, gi, close, -1);
-      if (!out.ret)
-        log_event (m, FZ_EV_WARN_CLOSE_FAILED, 0xff, 0, 0, 0, 0);
+      g->refs = 1;   /* revived */
+
+      switch (m->prog->hook)
+        {
+        case FZ_HOOK_CLOSE:
+          /* The hook gets the reference, closes, and drops it when the
+           * close is done. */
+          log_event (m, FZ_EV_HOOK, gi, 0, 0, 0, 0);
+          out = m_op (m, gi, close, -1);
+          log_event (m, FZ_EV_HOOK_CLOSED, gi, 0, fz_err_code (out.err), out.ret, 0);
+          break;
+
+        case FZ_HOOK_DROP:
+          /* The hook drops it: destroyed uncleaned. */
+          log_event (m, FZ_EV_HOOK, gi, 0, 0, 0, 0);
+          break;
+
+        case FZ_HOOK_NONE:
+        default:
+          out = m_op (m, gi, close, -1);
+          if (!out.ret)
+            log_event (m, FZ_EV_WARN_CLOSE_FAILED, 0xff, 0, 0, 0, 0);
+          break;
+        }
       unref (m, gi);
       return;
     }
@@ -552,7 +572,10 @@ fiber_body (FzModel      *m,
           {
             bool fails;
 
-            at_first_await (m);
+            /* An await whose result is already there does not leave the
+             * body: it is not where the step first waits. */
+            if (fz_await_suspends (ins->a))
+              at_first_await (m);
             /* The await checks its cancellable when it completes, which
              * is after any cancellation at the first await. */
             fails = ins->b && g->step_cancel >= 0 && m->cancelled[g->step_cancel];
@@ -689,6 +712,28 @@ fiber_body (FzModel      *m,
           exit.type = EXIT_RAISED;
           exit.err = fz_err (FZ_DOM_FUZZ, FZ_FUZZ_RAISED + ins->a);
           return exit;
+
+        case FZ_I_FOREIGN:
+          if (ins->a == gi || !m->g[ins->a].table)
+            {
+              log_event (m, FZ_EV_SKIP, gi, pc, 0, 0, 0);
+              pc++;
+              break;
+            }
+          /* Body-side calls only work on the caller's own generator. */
+          if (ins->b == FZ_FOREIGN_YIELD || ins->b == FZ_FOREIGN_YIELD_FROM)
+            {
+              FzErr err = fz_err (FZ_DOM_AGEN, FZ_AGEN_WRONG_CONTEXT);
+
+              log_event (m, FZ_EV_FOREIGN, gi, pc, fz_err_code (err), 0, 0);
+              if (fail_at (m, gi, &pc, err, &exit))
+                return exit;
+              break;
+            }
+          log_event (m, FZ_EV_CRIT_FOREIGN, 0xff, 0, 0, 0, 0);
+          log_event (m, FZ_EV_FOREIGN, gi, pc, 0, 0, 0);
+          pc++;
+          break;
 
         case FZ_I_ABANDON_AWAIT:
           /* Known bug: what the op's late callback does must go

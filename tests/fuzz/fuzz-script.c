@@ -6,7 +6,8 @@
  * The input format (every byte optional: a missing one reads as 0):
  *
  *   header   1 byte   bits 0-1: generators - 1; bit 2: close every
- *                     generator before dropping it at the end
+ *                     generator before dropping it at the end; bits 3-4:
+ *                     FzHookKind (3 reads as 0)
  *   script   per generator: 1 byte (n_ins % 9, bits 4-7: body kind),
  *            then 3 bytes per instruction:
  *              byte 0  bits 0-3: FzInsKind (mod the number of kinds),
@@ -143,6 +144,10 @@ decode_script (Reader   *r,
         case FZ_I_ASYNC_OP:
           ins->a %= n_gens;
           break;
+        case FZ_I_FOREIGN:
+          ins->a %= n_gens;
+          ins->b %= FZ_N_FOREIGN_KINDS;
+          break;
         case FZ_I_AWAIT:
           ins->a %= FZ_N_AWAIT_KINDS;
           ins->b &= 1;
@@ -174,6 +179,7 @@ fz_program_decode (FzProgram     *prog,
   head = next_byte (&r);
   prog->n_gens = 1 + (head & 3);
   prog->close_all_at_end = (head & 4) != 0;
+  prog->hook = ((head >> 3) & 3) % FZ_N_HOOK_KINDS;
 
   for (i = 0; i < prog->n_gens; i++)
     decode_script (&r, &prog->scripts[i], prog->n_gens, known_bugs);
@@ -446,6 +452,21 @@ fz_describe_event (char          *buf,
     case FZ_EV_CRIT_TRUE_ERROR:
       snprintf (buf, size, "critical: body returned TRUE with an error");
       break;
+    case FZ_EV_FOREIGN:
+      fz_describe_err (e, sizeof e, err_from_code (ev->a));
+      snprintf (buf, size, "%s@%u body-side call on another generator -> %s", who, ev->pc, e);
+      break;
+    case FZ_EV_CRIT_FOREIGN:
+      snprintf (buf, size, "critical: body-side call outside the body");
+      break;
+    case FZ_EV_HOOK:
+      snprintf (buf, size, "%s finalizer hook", who);
+      break;
+    case FZ_EV_HOOK_CLOSED:
+      fz_describe_err (e, sizeof e, err_from_code (ev->a));
+      snprintf (buf, size, "%s finalizer hook's close -> %s, %s", who,
+                ev->b ? "TRUE" : "FALSE", e);
+      break;
     case FZ_EV_LOG_UNKNOWN:
     default:
       snprintf (buf, size, "unexpected log message (see above)");
@@ -458,7 +479,7 @@ ins_name (uint8_t kind)
 {
   static const char *names[] = {
     "yield", "await", "yield_from", "op", "async_op", "set_rv", "return",
-    "raise", "reraise", "abandon-await",
+    "raise", "reraise", "foreign", "abandon-await",
   };
 
   return kind <= FZ_I_ABANDON_AWAIT ? names[kind] : "?";
@@ -469,7 +490,9 @@ describe_ins (char        *buf,
               size_t       size,
               const FzIns *ins)
 {
-  static const char *await_names[] = { "idle", "timeout", "gtask", "stream" };
+  static const char *await_names[] = { "idle", "timeout", "gtask", "stream",
+                                       "thread", "thread-early", "sync" };
+  static const char *foreign_names[] = { "yield", "yield_from", "await", "set_rv" };
   static const char *return_names[] = { "TRUE", "FALSE-without-error", "TRUE-with-error" };
   char arg[64];
   char handler[24];
@@ -504,6 +527,9 @@ describe_ins (char        *buf,
       break;
     case FZ_I_RAISE:
       snprintf (arg, sizeof arg, "RAISED%u", ins->a);
+      break;
+    case FZ_I_FOREIGN:
+      snprintf (arg, sizeof arg, "%s on g%u", foreign_names[ins->b % FZ_N_FOREIGN_KINDS], ins->a);
       break;
     default:
       break;
@@ -559,8 +585,12 @@ fz_program_print (const FzProgram *prog)
 {
   uint8_t i, j;
 
-  fprintf (stderr, "program: %u generators%s\n", prog->n_gens,
-           prog->close_all_at_end ? ", close all at the end" : "");
+  static const char *hooks[] = { "", ", finalizer hook that closes",
+                                 ", finalizer hook that drops" };
+
+  fprintf (stderr, "program: %u generators%s%s\n", prog->n_gens,
+           prog->close_all_at_end ? ", close all at the end" : "",
+           hooks[prog->hook % FZ_N_HOOK_KINDS]);
   for (i = 0; i < prog->n_gens; i++)
     {
       const FzScript *script = &prog->scripts[i];

@@ -70,6 +70,9 @@ enum
   FZ_AGEN_EXIT,
   FZ_AGEN_IGNORED_EXIT,
   FZ_AGEN_NOT_STARTED,
+  FZ_AGEN_DIDNT_YIELD,
+  FZ_AGEN_DIDNT_STOP,
+  FZ_AGEN_WRONG_CONTEXT,
 };
 
 /* G_IO_ERROR_CANCELLED */
@@ -114,6 +117,8 @@ typedef enum
   FZ_I_RETURN,      /* a: FzReturnKind */
   FZ_I_RAISE,       /* a: n, raises FZ_FUZZ_RAISED + n */
   FZ_I_RERAISE,     /* raises the last caught error, or BOOM */
+  FZ_I_FOREIGN,     /* a: target; b: FzForeignKind: a body-side call on
+                       another generator (skipped on itself) */
   FZ_N_INS_KINDS,
   /* Known library bugs, decoded only with FUZZ_KNOWN_BUGS=1: */
   FZ_I_ABANDON_AWAIT = FZ_N_INS_KINDS,  /* start an op with AGEN_AWAIT_CALLBACK,
@@ -126,8 +131,41 @@ typedef enum
   FZ_AWAIT_TIMEOUT,  /* a GTask returned from a 0 ms timeout */
   FZ_AWAIT_GTASK,    /* a GTask returned at once (GTask defers the callback) */
   FZ_AWAIT_STREAM,   /* g_input_stream_read_async() on a memory stream */
+  FZ_AWAIT_THREAD,   /* the callback comes from another thread, once the
+                        body waits */
+  /* The callback comes before the body awaits, so the await returns at
+   * once without leaving the body: */
+  FZ_AWAIT_THREAD_EARLY,  /* from another thread */
+  FZ_AWAIT_SYNC,          /* from inside the op's call */
   FZ_N_AWAIT_KINDS,
 } FzAwaitKind;
+
+/* Whether an await of this kind leaves the body (and the thread) until
+ * the result comes. */
+static inline bool
+fz_await_suspends (uint8_t kind)
+{
+  return kind != FZ_AWAIT_THREAD_EARLY && kind != FZ_AWAIT_SYNC;
+}
+
+/* Body-side calls made from another generator's body: each is refused. */
+typedef enum
+{
+  FZ_FOREIGN_YIELD,       /* FALSE + WRONG_CONTEXT */
+  FZ_FOREIGN_YIELD_FROM,  /* FALSE + WRONG_CONTEXT */
+  FZ_FOREIGN_AWAIT,       /* a critical, NULL */
+  FZ_FOREIGN_SET_RV,      /* a critical, nothing set */
+  FZ_N_FOREIGN_KINDS,
+} FzForeignKind;
+
+/* Finalizer hooks (agen_set_generator_hooks), per program. */
+typedef enum
+{
+  FZ_HOOK_NONE,    /* the default finalizer: close, warn if that fails */
+  FZ_HOOK_CLOSE,   /* a hook that closes it and drops it when closed */
+  FZ_HOOK_DROP,    /* a hook that drops it without closing it */
+  FZ_N_HOOK_KINDS,
+} FzHookKind;
 
 typedef enum
 {
@@ -214,6 +252,7 @@ typedef struct
 {
   uint8_t  n_gens;
   bool     close_all_at_end;
+  uint8_t  hook;      /* FzHookKind */
   FzScript scripts[FZ_MAX_GENS];
   uint8_t  n_steps;
   FzStep   steps[FZ_MAX_OPS];
@@ -246,6 +285,10 @@ typedef enum
   FZ_EV_WARN_UNCLEANED,     /* destroyed while suspended */
   FZ_EV_CRIT_NO_ERROR,      /* body returned FALSE without an error */
   FZ_EV_CRIT_TRUE_ERROR,    /* body returned TRUE with an error */
+  FZ_EV_FOREIGN,            /* a body-side call on another generator; a = error */
+  FZ_EV_CRIT_FOREIGN,       /* its critical (await, set_return_value) */
+  FZ_EV_HOOK,               /* the finalizer hook got the generator */
+  FZ_EV_HOOK_CLOSED,        /* the hook's close finished; a = error, b = ret */
   FZ_EV_LOG_UNKNOWN,        /* (actual only) any other warning or critical */
 } FzEventType;
 

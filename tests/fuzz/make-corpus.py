@@ -34,12 +34,14 @@ BOOM, OTHER, EXIT, CANCELLED = range(4)
 NEXT, SEND, THROW, CLOSE = range(4)
 ASYNC, BLOCKING, WORKER = 0, 1, 2
 C_NONE, C_FRESH, C_BEFORE, C_DURING = range(4)
-IDLE, TIMEOUT, GTASK, STREAM = range(4)
+IDLE, TIMEOUT, GTASK, STREAM, THREAD, THREAD_EARLY, SYNC = range(7)
+HOOK_NONE, HOOK_CLOSE, HOOK_DROP = range(3)
+F_YIELD, F_YIELD_FROM, F_AWAIT, F_SET_RV = range(4)
 R_TRUE, R_FALSE_NO_ERROR, R_TRUE_WITH_ERROR = range(3)
 
 # Instruction kinds
 I_YIELD, I_AWAIT, I_YIELD_FROM, I_OP, I_ASYNC_OP, I_SET_RV, I_RETURN, \
-    I_RAISE, I_RERAISE = range(9)
+    I_RAISE, I_RERAISE, I_FOREIGN = range(10)
 
 
 def ins(kind, a=0, b=0, catch=0):
@@ -88,6 +90,11 @@ def reraise():
     return ins(I_RERAISE)
 
 
+def foreign(target, kind, catch=0):
+    """A body-side call (F_*) on another generator."""
+    return ins(I_FOREIGN, target, kind, catch)
+
+
 def gen(*instructions):
     assert len(instructions) <= 8
     return bytes([len(instructions)]) + b''.join(instructions)
@@ -111,9 +118,9 @@ def unref(target):
     return bytes([0x80 | target])
 
 
-def program(gens, steps, close_all=False):
+def program(gens, steps, close_all=False, hook=HOOK_NONE):
     assert 1 <= len(gens) <= 4
-    head = bytes([(len(gens) - 1) | (4 if close_all else 0)])
+    head = bytes([(len(gens) - 1) | (4 if close_all else 0) | (hook << 3)])
     return head + b''.join(gens) + b''.join(steps)
 
 
@@ -195,6 +202,17 @@ seed('running-probe-other', program([awaiting, three], [
     step(0, NEXT, probes=[probe(1, NEXT), probe(1, CLOSE, blocking=True)])]))
 seed('await-kinds', program([gen(await_(IDLE), await_(TIMEOUT), await_(GTASK),
                                  await_(STREAM), yield_(INT(1)))], nexts(0, 2)))
+
+seed('await-from-threads', program([gen(await_(THREAD), await_(THREAD_EARLY), await_(SYNC),
+                                      yield_(INT(1)), await_(THREAD, True, catch=1),
+                                      yield_(INT(2)))], [
+    step(0, NEXT, probes=[probe(0, NEXT)]), step(0, NEXT, cancel=C_DURING),
+    step(0, NEXT, WORKER)]))
+seed('await-early-then-cancel', program([gen(await_(SYNC, True), await_(THREAD_EARLY, True),
+                                           await_(IDLE, True, catch=1),
+                                           await_(THREAD_EARLY, True, catch=1),
+                                           yield_(INT(1)))], [
+    step(0, NEXT, cancel=C_DURING)]))
 
 # Cancellation -----------------------------------------------------------------
 
@@ -315,6 +333,18 @@ seed('close-all-at-end', program([gen(yield_(INT(1), catch=1), yield_(INT(2), ca
                                       yield_(INT(3), catch=1)),
                                   gen(yield_from(0, catch=1), yield_(INT(4)))], [
     step(1, NEXT)], close_all=True))
+
+seed('hook-close', program([gen(yield_(INT(1), catch=1), await_(THREAD), reraise()),
+                            gen(yield_(INT(1), catch=1), yield_(INT(2)))], [
+    step(0, NEXT), step(1, NEXT), unref(0), unref(1)], hook=HOOK_CLOSE))
+seed('hook-drop', program([gen(yield_(INT(1), catch=1), raise_(1)), three], [
+    step(0, NEXT), unref(0), step(1, NEXT)], hook=HOOK_DROP))
+seed('foreign-body-calls', program([gen(foreign(1, F_YIELD, catch=1), foreign(1, F_YIELD_FROM,
+                                                                               catch=1),
+                                        foreign(1, F_AWAIT), foreign(1, F_SET_RV),
+                                        foreign(0, F_YIELD), yield_(INT(1))),
+                                    gen(yield_(INT(2)), foreign(0, F_YIELD))], [
+    step(1, NEXT), step(0, NEXT), step(1, NEXT), step(0, NEXT)]))
 
 # Another thread -----------------------------------------------------------------
 
