@@ -11,7 +11,8 @@
 # the repository's corpus never changes. The last line of the output is
 # always a summary:
 #   fuzz: OK, N executions in S s (E exec/s), cov C
-#   fuzz: FAILED after N executions: ... (reproducer: PATH)
+#   fuzz: FAILED after N executions: ... (reproducer: PATH; ...)
+#   (or "FAILED on the seed corpus", or "FAILED before fuzzing: ...")
 # and the exit status is non-zero when anything failed: a mismatch with the
 # model, a sanitizer report, a leak, a timeout, or the build.
 #
@@ -37,7 +38,7 @@ shift || true
 case $seconds in
   ''|*[!0-9]*)
     echo "usage: $0 [SECONDS [LIBFUZZER-OPTIONS...]]" >&2
-    echo "fuzz: FAILED after 0 executions: bad arguments"
+    echo "fuzz: FAILED before fuzzing: bad arguments"
     exit 2
     ;;
 esac
@@ -61,7 +62,7 @@ if ! {
   fi &&
   meson compile -C "$build" fuzz-generator > /dev/null
 } ; then
-  echo "fuzz: FAILED after 0 executions: the fuzzer did not build"
+  echo "fuzz: FAILED before fuzzing: the fuzzer did not build"
   exit 1
 fi
 
@@ -106,7 +107,14 @@ if ! grep -q '^Done ' "$log"; then
   done
 fi
 
+# (Each of these may match nothing: no pipefail here.)
+set +o pipefail
 execs=$(sed -n 's/^Done \([0-9]*\) runs in .*/\1/p' "$log" | awk '{ n += $1 } END { print n + 0 }')
+if [ "$execs" = 0 ]; then
+  # Stopped early: the last status line says how far it got.
+  execs=$(grep -o '^#[0-9]*' "$log" | tail -1 | tr -d '#')
+  execs=${execs:-0}
+fi
 secs=$(sed -n 's/^Done [0-9]* runs in \([0-9]*\) second.*/\1/p' "$log" | tail -1)
 cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1 | awk '{ print $2 }')
 rate=$(awk -v n="$execs" -v s="${secs:-0}" 'BEGIN { if (s > 0) printf "%d", n / s; else print 0 }')
@@ -114,10 +122,14 @@ artifact=$(ls -1 "$run/artifacts" 2> /dev/null | head -1)
 
 if [ "$status" -ne 0 ] || [ -n "$artifact" ] || grep -q 'MISMATCH\|ERROR: ' "$log"; then
   what=$(grep -m1 -o 'MISMATCH\|ERROR: [A-Za-z]*: [a-z -]*\|SUMMARY: .*' "$log" || true)
+  when="after $execs executions"
+  if [ "$execs" = 0 ]; then
+    when="on the seed corpus"
+  fi
   if [ -n "$artifact" ]; then
-    echo "fuzz: FAILED after $execs executions: ${what:-exit status $status} (reproducer: $run/artifacts/$artifact; replay with FUZZ_VERBOSE=1 $fuzzer FILE)"
+    echo "fuzz: FAILED $when: ${what:-exit status $status} (reproducer: $run/artifacts/$artifact; replay with FUZZ_VERBOSE=1 $fuzzer FILE)"
   else
-    echo "fuzz: FAILED after $execs executions: ${what:-exit status $status}"
+    echo "fuzz: FAILED $when: ${what:-exit status $status}"
   fi
   exit 1
 fi
