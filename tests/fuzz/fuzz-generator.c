@@ -17,8 +17,9 @@
  *
  * Environment:
  *   FUZZ_VERBOSE=1     print each program and each step's outcome
- *   FUZZ_KNOWN_BUGS=1  also generate cases of library bugs known and being
- *                      fixed (see fuzz-script.h) and call _finish twice
+ *   FUZZ_KNOWN_BUGS=abandon-await,second-finish,spurious-resume (or 1, all)
+ *                      also generate cases of library bugs known and being
+ *                      fixed (FZ_BUG_* in fuzz-script.h)
  */
 
 #include "config.h"
@@ -78,7 +79,7 @@ struct _Fuzz
 
 static Fuzz fuzz;
 static gboolean verbose;
-static gboolean known_bugs;
+static unsigned known_bugs;   /* FZ_BUG_* */
 static Fuzz *current;   /* for the log writer */
 static GThread *main_thread;
 static const char *stack_lo, *stack_hi;   /* the main thread's own stack */
@@ -557,7 +558,7 @@ call_cb (GObject      *source,
 
   if (call->id < 0)
     {
-      if (known_bugs)
+      if (known_bugs & FZ_BUG_SECOND_FINISH)
         {
           FzOutcome again;
 
@@ -1703,7 +1704,18 @@ LLVMFuzzerInitialize (int    *argc,
                       char ***argv)
 {
   verbose = g_strcmp0 (g_getenv ("FUZZ_VERBOSE"), "1") == 0;
-  known_bugs = g_strcmp0 (g_getenv ("FUZZ_KNOWN_BUGS"), "1") == 0;
+  {
+    static const GDebugKey bugs[] = {
+      { "abandon-await", FZ_BUG_ABANDON_AWAIT },
+      { "second-finish", FZ_BUG_SECOND_FINISH },
+      { "spurious-resume", FZ_BUG_SPURIOUS_RESUME },
+    };
+    const char *env = g_getenv ("FUZZ_KNOWN_BUGS");
+
+    if (g_strcmp0 (env, "1") == 0)
+      env = "all";
+    known_bugs = g_parse_debug_string (env, bugs, G_N_ELEMENTS (bugs));
+  }
   main_thread = g_thread_self ();
   init_stack_bounds ();
   for (int i = 0; i < 64; i++)

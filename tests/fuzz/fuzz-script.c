@@ -117,9 +117,9 @@ static void
 decode_script (Reader   *r,
                FzScript *script,
                uint8_t   n_gens,
-               bool      known_bugs)
+               unsigned  known_bugs)
 {
-  uint8_t n_kinds = FZ_N_INS_KINDS + (known_bugs ? 1 : 0);
+  uint8_t n_kinds = FZ_N_INS_KINDS + ((known_bugs & FZ_BUG_ABANDON_AWAIT) ? 1 : 0);
   uint8_t head = next_byte (r);
   uint8_t i;
 
@@ -168,7 +168,7 @@ void
 fz_program_decode (FzProgram     *prog,
                    const uint8_t *data,
                    size_t         size,
-                   bool           known_bugs)
+                   unsigned       known_bugs)
 {
   Reader r = { data, size, 0 };
   uint8_t head;
@@ -196,7 +196,8 @@ fz_program_decode (FzProgram     *prog,
 
       if (s0 & 0x80)
         {
-          step->kind = (known_bugs && (s0 & 0x40)) ? FZ_STEP_SPURIOUS_RESUME : FZ_STEP_UNREF;
+          step->kind = ((known_bugs & FZ_BUG_SPURIOUS_RESUME) && (s0 & 0x40)) ?
+                       FZ_STEP_SPURIOUS_RESUME : FZ_STEP_UNREF;
           continue;
         }
 

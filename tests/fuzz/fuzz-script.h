@@ -359,13 +359,21 @@ fz_err_is (FzErr e, uint8_t domain, uint8_t code)
   return e.domain == domain && e.code == code;
 }
 
-/* Decoding. Never fails: missing bytes read as 0. known_bugs also decodes
- * the cases of library bugs known and being fixed (FZ_I_ABANDON_AWAIT,
- * FZ_STEP_SPURIOUS_RESUME). */
+/* Cases of library bugs known (and being fixed) when the fuzzer was
+ * written, generated only on request (FUZZ_KNOWN_BUGS). */
+enum
+{
+  FZ_BUG_ABANDON_AWAIT = 1 << 0,    /* FZ_I_ABANDON_AWAIT */
+  FZ_BUG_SECOND_FINISH = 1 << 1,    /* a second _finish on each async result */
+  FZ_BUG_SPURIOUS_RESUME = 1 << 2,  /* FZ_STEP_SPURIOUS_RESUME */
+};
+
+/* Decoding. Never fails: missing bytes read as 0. known_bugs (FZ_BUG_*)
+ * also decodes the cases of those bugs. */
 void fz_program_decode (FzProgram     *prog,
                         const uint8_t *data,
                         size_t         size,
-                        bool           known_bugs);
+                        unsigned       known_bugs);
 
 /* Decoding helpers shared by the model and the harness. */
 FzVal    fz_decode_val         (uint8_t byte);
