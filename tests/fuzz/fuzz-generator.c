@@ -60,6 +60,7 @@ struct _Fuzz
   size_t        checked_events;
 
   GMainContext *ctx;
+  GMainContext *other_ctx;   /* where FZ_FORM_ASYNC_OTHER_CONTEXT calls from */
   GSource      *watchdog;
   FzGen         gens[FZ_MAX_GENS];
   GPtrArray    *releases;
@@ -362,7 +363,10 @@ settle (Fuzz *fz)
 
   for (i = 0; i < 200000; i++)
     {
-      if (g_main_context_iteration (fz->ctx, FALSE))
+      gboolean dispatched = g_main_context_iteration (fz->ctx, FALSE);
+
+      dispatched |= g_main_context_iteration (fz->other_ctx, FALSE);
+      if (dispatched)
         quiet = 0;
       else if (g_atomic_int_get (&callback_jobs) > 0)
         {
@@ -452,6 +456,7 @@ typedef struct
 {
   Fuzz          *fz;
   int            id;       /* an async expectation, or -1: the step's op */
+  GMainContext  *caller;   /* the thread-default of the _async call */
   FzOpKind       kind;
   AgenGenerator *source;
   gboolean       done;
@@ -549,7 +554,8 @@ call_cb (GObject      *source,
   check_thread_stack (fz, "an async callback");
   if (fz->in_call)
     fz_fail (fz, "a callback ran inside the _async call");
-  if (g_main_context_get_thread_default () != fz->ctx)
+  if (g_main_current_source () == NULL ||
+      g_source_get_context (g_main_current_source ()) != call->caller)
     fz_fail (fz, "a callback ran outside the caller's thread-default context");
   if (source != (GObject *) call->source)
     fz_fail (fz, "a callback got the wrong source object");
@@ -591,6 +597,7 @@ start_async (AgenGenerator  *gen,
 
   call->kind = op->kind;
   call->source = gen;
+  call->caller = g_main_context_get_thread_default ();
 
   switch (op->kind)
     {
@@ -1479,13 +1486,18 @@ run_step (Fuzz               *fz,
       break;
 
     case FZ_FORM_ASYNC:
+    case FZ_FORM_ASYNC_OTHER_CONTEXT:
     default:
       {
-        Call call = { fz, -1, 0, NULL, FALSE, { 0, } };
+        Call call = { fz, -1, NULL, 0, NULL, FALSE, { 0, } };
 
+        if (step->form == FZ_FORM_ASYNC_OTHER_CONTEXT)
+          g_main_context_push_thread_default (fz->other_ctx);
         fz->in_call = TRUE;
         start_async (fg->gen, &step->op, cancellable, &call);
         fz->in_call = FALSE;
+        if (step->form == FZ_FORM_ASYNC_OTHER_CONTEXT)
+          g_main_context_pop_thread_default (fz->other_ctx);
 
         check_states (fz, "right after the _async call", expect->snap_state,
                       expect->snap_finalized);
@@ -1562,6 +1574,7 @@ setup (Fuzz *fz)
   fz_model_init (&fz->model, &fz->prog, &fz->expected);
 
   fz->ctx = g_main_context_new ();
+  fz->other_ctx = g_main_context_new ();
   g_main_context_push_thread_default (fz->ctx);
   agen_set_generator_hooks (fz->ctx, first_iter_cb,
                             fz->prog.hook != FZ_HOOK_NONE ? finalizer_cb : NULL,
@@ -1626,6 +1639,7 @@ teardown (Fuzz *fz)
   g_source_unref (fz->watchdog);
   g_main_context_pop_thread_default (fz->ctx);
   g_main_context_unref (fz->ctx);
+  g_main_context_unref (fz->other_ctx);
 }
 
 static void

@@ -911,6 +911,10 @@ fz_model_fixup_step (FzModel *m,
       !m->g[step->target].has_owner)
     step->form = FZ_FORM_BLOCKING;
 
+  if (step->kind == FZ_STEP_OP && step->form == FZ_FORM_ASYNC_OTHER_CONTEXT &&
+      !m->g[step->target].has_owner)
+    step->form = FZ_FORM_ASYNC;
+
   return true;
 }
 

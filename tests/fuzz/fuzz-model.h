@@ -114,7 +114,10 @@ void fz_model_init (FzModel         *m,
  * holds is replaced by the next one it holds; a worker thread's op on a
  * generator with no owner yet becomes a blocking op on the main thread
  * (from a plain worker thread it would make the global default context the
- * owner). Returns false when no generator is held any more. */
+ * owner), and an async op from another context an async op from the
+ * owner's (that context would become the owner: one owner context per
+ * program keeps the main loop simple). Returns false when no generator is
+ * held any more. */
 bool fz_model_fixup_step (FzModel *m,
                           FzStep  *step);
 

@@ -18,7 +18,8 @@
  *              byte 0  bit 7 set: drop the consumer's reference to
  *                      generator (bits 0-1); otherwise an op:
  *                      bits 0-1 target, bits 2-3 FzOpKind, bits 4-5 form
- *                      (0 async, 1 blocking, 2 worker thread, 3 async),
+ *                      (0 async, 1 blocking, 2 worker thread, 3 async from
+ *                      another context),
  *                      bit 6: async only, drop the reference while pending
  *              byte 1  (ops only) bits 0-2: argument (send value or thrown
  *                      error), bits 3-4: FzCancelMode, bits 5-6: probes
@@ -208,9 +209,12 @@ fz_program_decode (FzProgram     *prog,
         {
         case 1: step->form = FZ_FORM_BLOCKING; break;
         case 2: step->form = FZ_FORM_WORKER; break;
+        case 3: step->form = FZ_FORM_ASYNC_OTHER_CONTEXT; break;
         default: step->form = FZ_FORM_ASYNC; break;
         }
-      step->unref_pending = (s0 & 0x40) != 0 && step->form == FZ_FORM_ASYNC;
+      step->unref_pending = (s0 & 0x40) != 0 &&
+                            (step->form == FZ_FORM_ASYNC ||
+                             step->form == FZ_FORM_ASYNC_OTHER_CONTEXT);
       step->cancel = (s1 >> 3) & 3;
       step->n_probes = ((s1 >> 5) & 3) % (FZ_MAX_PROBES + 1);
 
@@ -548,7 +552,7 @@ void
 fz_step_print (const FzStep *step,
                int           index)
 {
-  static const char *forms[] = { "async", "blocking", "worker" };
+  static const char *forms[] = { "async", "blocking", "worker", "async (other context)" };
   static const char *cancels[] = { "", ", fresh cancellable", ", cancelled before",
                                    ", cancelled during" };
   char op[64];
@@ -566,7 +570,7 @@ fz_step_print (const FzStep *step,
     }
 
   fz_describe_op (op, sizeof op, &step->op);
-  fprintf (stderr, "  step %d: %s g%u %s%s%s\n", index, forms[step->form % 3],
+  fprintf (stderr, "  step %d: %s g%u %s%s%s\n", index, forms[step->form % 4],
            step->target, op, cancels[step->cancel & 3],
            step->unref_pending ? ", unref while pending" : "");
   for (p = 0; p < step->n_probes; p++)

@@ -203,6 +203,9 @@ typedef enum
   FZ_FORM_ASYNC,
   FZ_FORM_BLOCKING,
   FZ_FORM_WORKER,     /* the blocking form from a worker thread */
+  FZ_FORM_ASYNC_OTHER_CONTEXT,  /* async, called with another context as
+                                   the thread-default: the callback runs
+                                   there */
 } FzForm;
 
 typedef enum

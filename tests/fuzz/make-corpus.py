@@ -32,7 +32,7 @@ BOOM, OTHER, EXIT, CANCELLED = range(4)
 
 # Op kinds, forms, cancel modes, await kinds, return kinds
 NEXT, SEND, THROW, CLOSE = range(4)
-ASYNC, BLOCKING, WORKER = 0, 1, 2
+ASYNC, BLOCKING, WORKER, ASYNC_OTHER_CONTEXT = 0, 1, 2, 3
 C_NONE, C_FRESH, C_BEFORE, C_DURING = range(4)
 IDLE, TIMEOUT, GTASK, STREAM, THREAD, THREAD_EARLY, SYNC = range(7)
 HOOK_NONE, HOOK_CLOSE, HOOK_DROP = range(3)
@@ -108,7 +108,7 @@ def probe(target, kind, blocking=False, cancelled=False, arg=0):
 def step(target, kind, form=ASYNC, arg=0, cancel=C_NONE, unref_pending=False,
          probes=()):
     assert len(probes) <= 2
-    form_bits = {ASYNC: 0, BLOCKING: 1, WORKER: 2}[form]
+    form_bits = form
     b0 = target | (kind << 2) | (form_bits << 4) | (0x40 if unref_pending else 0)
     b1 = arg | (cancel << 3) | (len(probes) << 5)
     return bytes([b0, b1]) + b''.join(probes)
@@ -352,6 +352,11 @@ seed('worker-ops', program([gen(yield_(INT(1)), await_(IDLE), yield_(INT(2), cat
                                 yield_(INT(3)))], [
     step(0, NEXT), step(0, NEXT, WORKER), step(0, SEND, WORKER, arg=SEND_STR1),
     step(0, THROW, WORKER, arg=OTHER), step(0, CLOSE, WORKER), step(0, NEXT, WORKER)]))
+seed('async-other-context', program([gen(yield_(INT(1)), await_(IDLE, True), yield_(INT(2)),
+                                       await_(THREAD), yield_(INT(3)))], [
+    step(0, NEXT, ASYNC_OTHER_CONTEXT), step(0, NEXT),
+    step(0, NEXT, ASYNC_OTHER_CONTEXT, cancel=C_DURING, probes=[probe(0, NEXT)]),
+    step(0, CLOSE, ASYNC_OTHER_CONTEXT, unref_pending=True)]))
 seed('worker-first-op-refused', program([three], [
     step(0, SEND, arg=SEND_INT1), step(0, NEXT, WORKER),
     step(0, NEXT, WORKER, cancel=C_DURING)]))
