@@ -60,7 +60,8 @@ struct _Fuzz
   size_t        checked_events;
 
   GMainContext *ctx;
-  GMainContext *other_ctx;   /* where FZ_FORM_ASYNC_OTHER_CONTEXT calls from */
+  GMainContext *other_ctx;   /* where FZ_FORM_ASYNC_OTHER_CONTEXT calls
+                                from; created on first use */
   GSource      *watchdog;
   FzGen         gens[FZ_MAX_GENS];
   GPtrArray    *releases;
@@ -365,7 +366,8 @@ settle (Fuzz *fz)
     {
       gboolean dispatched = g_main_context_iteration (fz->ctx, FALSE);
 
-      dispatched |= g_main_context_iteration (fz->other_ctx, FALSE);
+      if (fz->other_ctx != NULL)
+        dispatched |= g_main_context_iteration (fz->other_ctx, FALSE);
       if (dispatched)
         quiet = 0;
       else if (g_atomic_int_get (&callback_jobs) > 0)
@@ -373,7 +375,9 @@ settle (Fuzz *fz)
           quiet = 0;
           g_thread_yield ();
         }
-      else if (++quiet >= 3)
+      /* A pass that dispatched nothing saw every source attached before
+       * it: only another thread can make something ready now. */
+      else if (++quiet >= 2)
         return;
     }
 
@@ -1492,7 +1496,11 @@ run_step (Fuzz               *fz,
         Call call = { fz, -1, NULL, 0, NULL, FALSE, { 0, } };
 
         if (step->form == FZ_FORM_ASYNC_OTHER_CONTEXT)
-          g_main_context_push_thread_default (fz->other_ctx);
+          {
+            if (fz->other_ctx == NULL)
+              fz->other_ctx = g_main_context_new ();
+            g_main_context_push_thread_default (fz->other_ctx);
+          }
         fz->in_call = TRUE;
         start_async (fg->gen, &step->op, cancellable, &call);
         fz->in_call = FALSE;
@@ -1574,7 +1582,6 @@ setup (Fuzz *fz)
   fz_model_init (&fz->model, &fz->prog, &fz->expected);
 
   fz->ctx = g_main_context_new ();
-  fz->other_ctx = g_main_context_new ();
   g_main_context_push_thread_default (fz->ctx);
   agen_set_generator_hooks (fz->ctx, first_iter_cb,
                             fz->prog.hook != FZ_HOOK_NONE ? finalizer_cb : NULL,
@@ -1639,7 +1646,7 @@ teardown (Fuzz *fz)
   g_source_unref (fz->watchdog);
   g_main_context_pop_thread_default (fz->ctx);
   g_main_context_unref (fz->ctx);
-  g_main_context_unref (fz->other_ctx);
+  g_clear_pointer (&fz->other_ctx, g_main_context_unref);
 }
 
 static void
