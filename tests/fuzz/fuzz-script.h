@@ -213,7 +213,9 @@ typedef enum
   FZ_CANCEL_NONE,     /* no cancellable */
   FZ_CANCEL_FRESH,    /* a cancellable nobody cancels */
   FZ_CANCEL_BEFORE,   /* cancelled before the call */
-  FZ_CANCEL_DURING,   /* cancelled at the step's first await */
+  FZ_CANCEL_DURING,   /* cancelled at the step's first await; an async
+                         step that never awaits is cancelled once the call
+                         returns, before its callback (no effect) */
 } FzCancelMode;
 
 /* An op started while the consumer's op is in progress: at the step's
