@@ -57,7 +57,6 @@ struct _Fuzz
   FzModel       model;
   FzEventLog    expected;
   FzEventLog    actual;
-  size_t        checked_events;
 
   GMainContext *ctx;
   GMainContext *other_ctx;   /* where FZ_FORM_ASYNC_OTHER_CONTEXT calls
