@@ -52,6 +52,8 @@ options=(
   -Dtests=false
   -Dbenchmarks=false
   -Dexamples=false
+  -Dintrospection=disabled
+  -Dvapi=disabled
 )
 
 if ! {
