@@ -819,7 +819,7 @@ await_something (Fuzz           *fz,
         GSource *source = g_idle_source_new ();
 
         handoff->task = task_returned (cancellable);
-        handoff->gen = self;
+        handoff->gen = agen_generator_prepare_await (self);
         g_source_set_callback (source, handoff_cb, handoff, NULL);
         g_source_attach (source, g_main_context_get_thread_default ());
         g_source_unref (source);
@@ -831,7 +831,7 @@ await_something (Fuzz           *fz,
         gint delivered = 0;
 
         task = task_returned (cancellable);
-        callback_thread_push (task, self, &delivered);
+        callback_thread_push (task, agen_generator_prepare_await (self), &delivered);
         g_object_unref (task);
         while (!g_atomic_int_get (&delivered))
           g_thread_yield ();
@@ -840,7 +840,8 @@ await_something (Fuzz           *fz,
 
     case FZ_AWAIT_SYNC:
       task = task_returned (cancellable);
-      agen_generator_resume_callback (NULL, G_ASYNC_RESULT (task), self);
+      agen_generator_resume_callback (NULL, G_ASYNC_RESULT (task),
+                                      agen_generator_prepare_await (self));
       g_object_unref (task);
       break;
 

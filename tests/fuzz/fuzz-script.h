@@ -133,10 +133,13 @@ typedef enum
   FZ_AWAIT_STREAM,   /* g_input_stream_read_async() on a memory stream */
   FZ_AWAIT_THREAD,   /* the callback comes from another thread, once the
                         body waits */
-  /* The callback comes before the body awaits, so the await returns at
-   * once without leaving the body: */
-  FZ_AWAIT_THREAD_EARLY,  /* from another thread */
-  FZ_AWAIT_SYNC,          /* from inside the op's call */
+  /* The callback comes before the body awaits: */
+  FZ_AWAIT_THREAD_EARLY,  /* from another thread: agen hands the result to
+                             the owner's thread, so the await still waits
+                             for the next main-loop pass */
+  FZ_AWAIT_SYNC,          /* from inside the op's call, on the body's own
+                             thread: the await returns at once without
+                             leaving the body */
   FZ_N_AWAIT_KINDS,
 } FzAwaitKind;
 
@@ -145,7 +148,7 @@ typedef enum
 static inline bool
 fz_await_suspends (uint8_t kind)
 {
-  return kind != FZ_AWAIT_THREAD_EARLY && kind != FZ_AWAIT_SYNC;
+  return kind != FZ_AWAIT_SYNC;
 }
 
 /* Body-side calls made from another generator's body: each is refused. */
