@@ -16,6 +16,8 @@
 #                       'gcovr' for .ci/coverage.sh (split on spaces)
 #
 # It can be run on its own: bash .ci/setup.sh
+# With --packages-only it does step 1 and stops (the fuzzer's run.sh
+# configures its own clang build).
 
 set -euo pipefail
 
@@ -84,6 +86,10 @@ if [ ${#missing[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update
   apt-get install -y --no-install-recommends "${missing[@]}"
+fi
+
+if [ "${1:-}" = --packages-only ]; then
+  exit 0
 fi
 
 # Tools from Debian, not from whatever interpreter comes first on PATH.

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# .ci/test.sh — build agen and run the test suite, in up to three builds.
+# .ci/test.sh — build agen and run the test suite, in up to three builds,
+# and the fuzzer.
 #
 # Usage: bash .ci/test.sh [--plain] [--asan] [--valgrind] [--all] [MESON-TEST-ARGS...]
 #
@@ -9,11 +10,13 @@
 #               `meson test --setup sanitize`
 #   --valgrind  the plain build's tests under Valgrind's memcheck,
 #               `meson test --setup valgrind` (see tests/meson.build)
-#   --all       all three, in that order: what CI runs (.ci/run)
+#   --fuzz      the model-based fuzzer for 60 s (tests/fuzz/run.sh), in its
+#               own clang build; one pass or one failure in the count
+#   --all       all four, in that order: what CI runs (.ci/run)
 #
 # Without any of these it runs the plain build only, the quick check while
 # developing, unless CI is true (or 1, yes), as on CI, where it runs all
-# three. Every other argument goes to each `meson test`, e.g.
+# four. Every other argument goes to each `meson test`, e.g.
 #        bash .ci/test.sh test-generator
 #        bash .ci/test.sh --valgrind test-threads
 #        bash .ci/test.sh --wrap='strace -f' test-fiber
@@ -45,20 +48,21 @@ build=$(absolute "${AGEN_BUILD_DIR:-build}")
 asan_build=$(absolute "${AGEN_ASAN_BUILD_DIR:-build-asan}")
 options=${AGEN_MESON_OPTIONS:-}
 
-want_plain=0 want_asan=0 want_valgrind=0
+want_plain=0 want_asan=0 want_valgrind=0 want_fuzz=0
 meson_args=()
 for arg in "$@"; do
   case $arg in
     --plain) want_plain=1 ;;
     --asan) want_asan=1 ;;
     --valgrind) want_valgrind=1 ;;
-    --all) want_plain=1 want_asan=1 want_valgrind=1 ;;
+    --fuzz) want_fuzz=1 ;;
+    --all) want_plain=1 want_asan=1 want_valgrind=1 want_fuzz=1 ;;
     *) meson_args+=("$arg") ;;
   esac
 done
-if [ $((want_plain + want_asan + want_valgrind)) -eq 0 ]; then
+if [ $((want_plain + want_asan + want_valgrind + want_fuzz)) -eq 0 ]; then
   case ${CI:-} in
-    true | TRUE | True | 1 | yes) want_plain=1 want_asan=1 want_valgrind=1 ;;
+    true | TRUE | True | 1 | yes) want_plain=1 want_asan=1 want_valgrind=1 want_fuzz=1 ;;
     *) want_plain=1 ;;
   esac
 fi
@@ -112,6 +116,20 @@ fi
 if [ $want_valgrind -eq 1 ]; then
   run valgrind "$build" "$options -Db_sanitize=none" \
     --setup valgrind "${meson_args[@]}"
+fi
+if [ $want_fuzz -eq 1 ]; then
+  # The fuzzer checks every outcome against its model; a run is one test.
+  start=$SECONDS
+  echo "=== fuzz: tests/fuzz/run.sh 60"
+  if AGEN_EXTRA_PACKAGES="clang libclang-rt-14-dev llvm" bash "$ci/setup.sh" --packages-only &&
+     bash "$root/tests/fuzz/run.sh" 60; then
+    echo "1 0" >> "$totals"
+  else
+    echo "fuzz: failed; counted as 1 failed"
+    echo "0 1" >> "$totals"
+  fi
+  labels+=(fuzz)
+  times+=($((SECONDS - start)))
 fi
 
 passed=0 failed=0 i=0
