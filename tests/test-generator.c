@@ -2866,6 +2866,23 @@ keep_result_cb (GObject      *source,
   *out = g_object_ref (result);
 }
 
+/* Starts a next (close_async when close is set) and returns its result,
+ * kept beyond the callback so that the test can finish it as it likes. */
+static GAsyncResult *
+start_and_keep (AgenGenerator *gen,
+                gboolean       close)
+{
+  GAsyncResult *result = NULL;
+
+  if (close)
+    agen_generator_close_async (gen, NULL, keep_result_cb, &result);
+  else
+    agen_generator_next_async (gen, NULL, keep_result_cb, &result);
+  while (result == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  return result;
+}
+
 static gboolean
 yield_two_then_raise_body (AgenGenerator  *self,
                            gpointer        user_data,
@@ -2892,9 +2909,7 @@ test_finish_twice (void)
   if (!g_test_undefined ())
     return;
 
-  agen_generator_next_async (gen, NULL, keep_result_cb, &result);
-  while (result == NULL)
-    g_main_context_iteration (NULL, TRUE);
+  result = start_and_keep (gen, FALSE);
   g_assert_true (agen_generator_next_finish (gen, result, &value, &error));
   agen_test_assert_int (&value, 1);
   g_value_unset (&value);
@@ -2908,18 +2923,14 @@ test_finish_twice (void)
   g_clear_object (&result);
 
   /* Discarding the value the first time changes nothing. */
-  agen_generator_next_async (gen, NULL, keep_result_cb, &result);
-  while (result == NULL)
-    g_main_context_iteration (NULL, TRUE);
+  result = start_and_keep (gen, FALSE);
   g_assert_true (agen_generator_next_finish (gen, result, NULL, NULL));
   g_test_expect_message ("Agen", G_LOG_LEVEL_CRITICAL, "*called twice*");
   g_assert_false (agen_generator_next_finish (gen, result, NULL, NULL));
   g_test_assert_expected_messages ();
   g_clear_object (&result);
 
-  agen_generator_next_async (gen, NULL, keep_result_cb, &result);
-  while (result == NULL)
-    g_main_context_iteration (NULL, TRUE);
+  result = start_and_keep (gen, FALSE);
   g_assert_false (agen_generator_next_finish (gen, result, &value, &error));
   g_assert_error (error, AGEN_TEST_ERROR, AGEN_TEST_ERROR_BOOM);
   g_clear_error (&error);
@@ -2931,9 +2942,7 @@ test_finish_twice (void)
   agen_test_assert_none (&value);
   g_clear_object (&result);
 
-  agen_generator_close_async (gen, NULL, keep_result_cb, &result);
-  while (result == NULL)
-    g_main_context_iteration (NULL, TRUE);
+  result = start_and_keep (gen, TRUE);
   g_assert_true (agen_generator_close_finish (gen, result, NULL));
   g_test_expect_message ("Agen", G_LOG_LEVEL_CRITICAL, "*called twice*");
   g_assert_false (agen_generator_close_finish (gen, result, NULL));
@@ -2955,9 +2964,7 @@ test_finish_error_already_set (void)
   if (!g_test_undefined ())
     return;
 
-  agen_generator_next_async (gen, NULL, keep_result_cb, &result);
-  while (result == NULL)
-    g_main_context_iteration (NULL, TRUE);
+  result = start_and_keep (gen, FALSE);
 
   earlier = g_error_new_literal (AGEN_TEST_ERROR, AGEN_TEST_ERROR_OTHER, "earlier");
   error = earlier;
@@ -2972,9 +2979,7 @@ test_finish_error_already_set (void)
   agen_test_assert_int (&value, 1);
   g_clear_object (&result);
 
-  agen_generator_close_async (gen, NULL, keep_result_cb, &result);
-  while (result == NULL)
-    g_main_context_iteration (NULL, TRUE);
+  result = start_and_keep (gen, TRUE);
   error = g_error_new_literal (AGEN_TEST_ERROR, AGEN_TEST_ERROR_OTHER, "earlier");
   g_test_expect_message ("Agen", G_LOG_LEVEL_CRITICAL, "*error == NULL*");
   g_assert_false (agen_generator_close_finish (gen, result, &error));
