@@ -11,6 +11,7 @@
 
 #include <agen.h>
 
+#include "agen-fiber-private.h"
 #include "agen-test-util.h"
 
 /* The inner generator ------------------------------------------------------
@@ -19,7 +20,13 @@
  * sets rv (when not NULL) and returns TRUE, or raises BOOM if raise_at_end.
  * A failing yield is handled as mode says. With await_ms, it awaits a
  * timeout before each yield and in its cleanup.
+ *
+ * inner_new() makes it a fiber body (inner_body) or, when inner_driven is
+ * set, a driven generator (inner_step) with the same behaviour, so each
+ * test that uses inner_new() runs with both kinds of inner.
  */
+
+static gboolean inner_driven;
 
 typedef enum
 {
@@ -43,6 +50,13 @@ typedef struct
   guint       destroyed;
   GError     *last_error;
   GValue      last_sent;
+
+  /* the driven inner's state: where inner_body would be */
+  AgenGenerator *gen;
+  gint        i;             /* the loop index */
+  gint        value;         /* the next int to yield */
+  gboolean    at_caught;     /* paused at the "caught" yield */
+  GError     *pending_error; /* let out after the cleanup */
 } InnerData;
 
 static void
@@ -61,6 +75,7 @@ static void
 inner_clear (InnerData *data)
 {
   g_clear_error (&data->last_error);
+  g_clear_error (&data->pending_error);
   if (G_IS_VALUE (&data->last_sent))
     g_value_unset (&data->last_sent);
 }
@@ -172,6 +187,150 @@ inner_body (AgenGenerator  *self,
   return TRUE;
 }
 
+/* The driven inner: inner_body as a state machine of steps, answered in
+ * the step function or, where inner_body awaits, from a timeout of await_ms
+ * (docs/semantics.md, "Driven generators"). */
+
+/* inner_body at the top of its loop (after any await): yield or end */
+static void
+inner_driven_yield_or_end (InnerData *data)
+{
+  g_auto(GValue) v = G_VALUE_INIT;
+
+  if (data->i < data->n)
+    {
+      agen_generator_answer_yield (data->gen, agen_test_value_int (&v, data->value));
+    }
+  else if (data->raise_at_end)
+    {
+      g_autoptr(GError) boom = g_error_new_literal (AGEN_TEST_ERROR, AGEN_TEST_ERROR_BOOM, "inner boom");
+
+      agen_generator_answer_error (data->gen, boom);
+    }
+  else
+    {
+      agen_generator_answer_return (data->gen, data->rv != NULL ? agen_test_value_string (&v, data->rv) : NULL);
+    }
+}
+
+/* inner_cleanup (after any await), then let the pending error out */
+static void
+inner_driven_cleanup_and_fail (InnerData *data)
+{
+  g_autoptr(GError) pending = g_steal_pointer (&data->pending_error);
+
+  data->cleanups++;
+  agen_generator_answer_error (data->gen, pending);
+}
+
+static gboolean
+inner_driven_continue (gpointer user_data)
+{
+  InnerData *data = user_data;
+
+  if (data->pending_error != NULL)
+    inner_driven_cleanup_and_fail (data);
+  else
+    inner_driven_yield_or_end (data);
+  return G_SOURCE_REMOVE;
+}
+
+/* Go on as inner_body does: awaiting await_ms first before a yield of the
+ * loop and in the cleanup, not before the end. */
+static void
+inner_driven_await_and_continue (InnerData *data)
+{
+  if (data->await_ms > 0 && (data->pending_error != NULL || data->i < data->n))
+    g_timeout_add (data->await_ms, inner_driven_continue, data);
+  else
+    inner_driven_continue (data);
+}
+
+static gboolean
+inner_step (AgenGenerator  *gen,
+            AgenStepKind    kind,
+            GValue         *value,
+            GError         *thrown,
+            GCancellable   *cancellable,
+            gpointer        user_data,
+            GError        **error)
+{
+  InnerData *data = user_data;
+  g_auto(GValue) v = G_VALUE_INIT;
+
+  g_assert_null (agen_fiber_get_current ());
+  g_assert_null (data->pending_error);
+
+  if (data->started == 0)
+    {
+      g_assert_cmpint (kind, ==, AGEN_STEP_NEXT);
+      data->started++;
+      data->gen = gen;
+      data->value = 1;
+      inner_driven_await_and_continue (data);
+      return TRUE;
+    }
+
+  if (kind == AGEN_STEP_NEXT || kind == AGEN_STEP_SEND)
+    {
+      if (data->at_caught)
+        {
+          data->at_caught = FALSE;
+          data->value++;
+        }
+      else
+        {
+          data->resumed++;
+          if (G_IS_VALUE (&data->last_sent))
+            g_value_unset (&data->last_sent);
+          if (value != NULL)
+            {
+              g_value_init (&data->last_sent, G_VALUE_TYPE (value));
+              g_value_copy (value, &data->last_sent);
+            }
+          else
+            {
+              agen_test_value_none (&data->last_sent);
+            }
+          data->value = value != NULL && G_VALUE_HOLDS_INT (value) ? g_value_get_int (value) * 10 : data->value + 1;
+        }
+      data->i++;
+      inner_driven_await_and_continue (data);
+      return TRUE;
+    }
+
+  /* THROW or CLOSE: the yield inner_body is paused at fails with thrown */
+  data->caught++;
+  g_clear_error (&data->last_error);
+  data->last_error = g_error_copy (thrown);
+
+  switch (data->mode)
+    {
+    case INNER_PROPAGATE:
+      break;
+
+    case INNER_CATCH_YIELD_ONCE:
+      if (data->caught == 1)
+        {
+          data->at_caught = TRUE;
+          agen_generator_answer_yield (gen, agen_test_value_string (&v, "caught"));
+          return TRUE;
+        }
+      break;
+
+    case INNER_CATCH_RETURN:
+      agen_generator_answer_return (gen, agen_test_value_string (&v, "handled"));
+      return TRUE;
+
+    default:
+      g_assert_not_reached ();
+    }
+
+  data->pending_error = g_error_copy (thrown);
+  inner_driven_await_and_continue (data);
+  return TRUE;
+}
+
 /* The outer generator ------------------------------------------------------
  *
  * Delegates to inner with yield_from. On TRUE it yields the return value it
@@ -278,6 +437,8 @@ outer_new (OuterData *data)
 static AgenGenerator *
 inner_new (InnerData *data)
 {
+  if (inner_driven)
+    return agen_generator_new_driven (inner_step, data, inner_destroy);
   return agen_generator_new (inner_body, data, inner_destroy);
 }
 
@@ -1048,32 +1209,71 @@ test_deep_chain_close (void)
   g_free (levels);
 }
 
+/* The tests whose inner comes from inner_new(), run with each kind of inner */
+typedef struct
+{
+  const char *name;
+  GTestFunc   func;
+} InnerTest;
+
+static const InnerTest inner_tests[] = {
+  { "empty-inner-returns-at-once", test_empty_inner_returns_at_once },
+  { "empty-inner-without-return-value", test_empty_inner_without_return_value },
+  { "values-forwarded", test_values_forwarded },
+  { "send-forwarded", test_send_forwarded },
+  { "send-none-is-next", test_send_none_is_next },
+  { "throw-inner-catches-and-yields", test_throw_inner_catches_and_yields },
+  { "throw-inner-catches-and-returns", test_throw_inner_catches_and_returns },
+  { "throw-inner-reraises", test_throw_inner_reraises },
+  { "close-closes-inner", test_close_closes_inner },
+  { "close-inner-cleanup-awaits", test_close_inner_cleanup_awaits },
+  { "throw-exit-closes-inner", test_throw_exit_closes_inner },
+  { "throw-exit-closes-not-throws", test_throw_exit_closes_not_throws },
+  { "close-inner-ignored-exit", test_close_inner_ignored_exit },
+  { "inner-raises", test_inner_raises },
+  { "inner-raises-outer-catches", test_inner_raises_outer_catches },
+  { "inner-awaits", test_inner_awaits },
+};
+
+static void
+run_with_fiber_inner (gconstpointer test)
+{
+  inner_driven = FALSE;
+  ((const InnerTest *) test)->func ();
+}
+
+static void
+run_with_driven_inner (gconstpointer test)
+{
+  inner_driven = TRUE;
+  ((const InnerTest *) test)->func ();
+}
+
 int
 main (int   argc,
       char *argv[])
 {
+  gsize i;
+
   g_test_init (&argc, &argv, NULL);
 
-  g_test_add_func ("/Agen/YieldFrom/empty-inner-returns-at-once", test_empty_inner_returns_at_once);
-  g_test_add_func ("/Agen/YieldFrom/empty-inner-without-return-value", test_empty_inner_without_return_value);
-  g_test_add_func ("/Agen/YieldFrom/values-forwarded", test_values_forwarded);
-  g_test_add_func ("/Agen/YieldFrom/send-forwarded", test_send_forwarded);
-  g_test_add_func ("/Agen/YieldFrom/send-none-is-next", test_send_none_is_next);
-  g_test_add_func ("/Agen/YieldFrom/throw-inner-catches-and-yields", test_throw_inner_catches_and_yields);
-  g_test_add_func ("/Agen/YieldFrom/throw-inner-catches-and-returns", test_throw_inner_catches_and_returns);
-  g_test_add_func ("/Agen/YieldFrom/throw-inner-reraises", test_throw_inner_reraises);
-  g_test_add_func ("/Agen/YieldFrom/close-closes-inner", test_close_closes_inner);
-  g_test_add_func ("/Agen/YieldFrom/close-inner-cleanup-awaits", test_close_inner_cleanup_awaits);
-  g_test_add_func ("/Agen/YieldFrom/throw-exit-closes-inner", test_throw_exit_closes_inner);
-  g_test_add_func ("/Agen/YieldFrom/throw-exit-closes-not-throws", test_throw_exit_closes_not_throws);
-  g_test_add_func ("/Agen/YieldFrom/close-inner-ignored-exit", test_close_inner_ignored_exit);
-  g_test_add_func ("/Agen/YieldFrom/inner-raises", test_inner_raises);
-  g_test_add_func ("/Agen/YieldFrom/inner-raises-outer-catches", test_inner_raises_outer_catches);
+  for (i = 0; i < G_N_ELEMENTS (inner_tests); i++)
+    {
+      g_autofree char *path = g_strconcat ("/Agen/YieldFrom/", inner_tests[i].name, NULL);
+
+      g_test_add_data_func (path, &inner_tests[i], run_with_fiber_inner);
+    }
   g_test_add_func ("/Agen/YieldFrom/inner-running", test_inner_running);
   g_test_add_func ("/Agen/YieldFrom/self-is-running", test_self_is_running);
-  g_test_add_func ("/Agen/YieldFrom/inner-awaits", test_inner_awaits);
   g_test_add_func ("/Agen/YieldFrom/deep-chain", test_deep_chain);
   g_test_add_func ("/Agen/YieldFrom/deep-chain-close", test_deep_chain_close);
+
+  for (i = 0; i < G_N_ELEMENTS (inner_tests); i++)
+    {
+      g_autofree char *path = g_strconcat ("/Agen/YieldFrom/driven-inner/", inner_tests[i].name, NULL);
+
+      g_test_add_data_func (path, &inner_tests[i], run_with_driven_inner);
+    }
 
   return g_test_run ();
 }
