@@ -81,6 +81,9 @@ fi
 # switches.
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:detect_stack_use_after_return=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+# GObjects through malloc, where ASan sees them (the fuzzer also restarts
+# itself with this when it is missing).
+export G_SLICE=always-malloc
 
 log=$run/fuzz.log
 status=0
