@@ -19,4 +19,5 @@
 # include "agen-context-manager.h"
 # include "agen-hooks.h"
 # include "agen-gio.h"
+# include "agen-ops.h"
 #undef AGEN_INSIDE
