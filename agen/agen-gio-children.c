@@ -34,6 +34,7 @@ typedef struct
   GList           *infos;      /* the current batch, not yet yielded */
   gboolean         reading;    /* a next_files request is pending */
   gboolean         done;       /* the enumerator has given its last batch */
+  GError          *error;      /* a read's error, for when infos runs out */
 } Frame;
 
 typedef struct
@@ -52,6 +53,7 @@ frame_free (gpointer data)
   Frame *frame = data;
 
   g_list_free_full (frame->infos, g_object_unref);
+  g_clear_error (&frame->error);
   g_clear_object (&frame->enumerator);
   g_clear_object (&frame->dir);
   g_free (frame);
@@ -117,32 +119,22 @@ start_read (AgenGenerator *self,
                                       AGEN_AWAIT_CALLBACK (self));
 }
 
-/* Collects the pending read of frame. */
-static gboolean
-finish_read (AgenGenerator  *self,
-             Walk           *walk,
-             Frame          *frame,
-             GError        **error)
+/* Collects the pending read of frame: its infos go after those not yet
+ * yielded, its error into frame->error. */
+static void
+finish_read (AgenGenerator *self,
+             Walk          *walk,
+             Frame         *frame)
 {
   GList *infos;
-  GError *local_error = NULL;
 
   g_assert (frame->reading);
   infos = g_file_enumerator_next_files_finish (frame->enumerator,
                                                await_io (self, walk),
-                                               &local_error);
+                                               &frame->error);
   frame->reading = FALSE;
-  if (local_error != NULL)
-    {
-      g_propagate_error (error, local_error);
-      return FALSE;
-    }
-
-  g_assert (frame->infos == NULL);
-  frame->infos = infos;
   frame->done = infos == NULL;
-
-  return TRUE;
+  frame->infos = g_list_concat (frame->infos, infos);
 }
 
 /* Opens dir and pushes its frame, its first read started. */
@@ -247,14 +239,15 @@ walk_body (AgenGenerator  *self,
 
       if (frame->infos == NULL)
         {
-          GError *local_error = NULL;
+          GError *local_error;
 
-          if (frame->done)
-            {
-              pop_frame (self, walk);
-              continue;
-            }
-          if (!finish_read (self, walk, frame, &local_error))
+          if (!frame->reading && !frame->done && frame->error == NULL)
+            start_read (self, walk, frame);
+          if (frame->reading)
+            finish_read (self, walk, frame);
+
+          local_error = g_steal_pointer (&frame->error);
+          if (local_error != NULL)
             {
               /* A subdirectory that fails mid-way is reported like one
                * that cannot be opened: by its parent, below. */
@@ -279,10 +272,14 @@ walk_body (AgenGenerator  *self,
               ok = FALSE;
               break;
             }
-          if (frame->done)
-            continue;
+          if (frame->infos == NULL)
+            {
+              pop_frame (self, walk);
+              continue;
+            }
           /* Read ahead while the consumer takes this batch. */
-          start_read (self, walk, frame);
+          if (!frame->done)
+            start_read (self, walk, frame);
         }
 
       info = frame->infos->data;
@@ -305,6 +302,10 @@ walk_body (AgenGenerator  *self,
       if (ok && subdir != NULL)
         {
           GError *local_error = NULL;
+
+          /* One await at a time: the read ahead first. */
+          if (frame->reading)
+            finish_read (self, walk, frame);
 
           if (!push_frame (self, walk, subdir, &local_error))
             {
