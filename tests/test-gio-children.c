@@ -290,8 +290,10 @@ test_recursive_unreadable (Tree          *tree,
       info = g_value_get_object (&value);
       if (g_file_info_get_attribute_string (info, AGEN_FILE_ATTRIBUTE_ERROR) != NULL)
         {
+          g_autofree char *path = relative_path (root, info);
+
           g_assert_cmpuint (g_file_info_get_attribute_uint32 (info, AGEN_FILE_ATTRIBUTE_DEPTH), ==, 0);
-          g_ptr_array_add (paths, g_strconcat ("!", relative_path (root, info), NULL));
+          g_ptr_array_add (paths, g_strconcat ("!", path, NULL));
         }
       else
         {
