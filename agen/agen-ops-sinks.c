@@ -15,17 +15,34 @@
 #include "agen-ops.h"
 
 /*
- * Each sink is a GTask whose callbacks pull the source with
- * agen_generator_next_many_async(): the items that are ready come in one
- * callback, one main-loop pass per batch, so a sink never holds the main
- * loop for long and never pays a pass per item. A sink stops at the
- * source's end or error. When it stops for a reason of its own (its
- * cancellable, a write error, an item of the wrong type), it closes the
- * source, so that the source's cleanup runs, and then reports that reason.
+ * Each sink is a GTask that pulls the source in batches: it takes items
+ * with agen_generator_try_next() as long as the source yields them within
+ * the call (no callback, no main-loop pass per item), up to SINK_BATCH, and
+ * hands the batch on at once (one write, one splice). Then:
+ *
+ *   the batch was full      → the next batch in a later main-loop pass, at
+ *                             idle priority, so that a window's redraws and
+ *                             input get their turn (a write's completion is
+ *                             that pass already);
+ *   the source has to wait  → agen_generator_wait_async() collects its
+ *                             step, whose item starts the next batch;
+ *   the source ended        → the sink completes, with the source's error
+ *                             if it failed.
+ *
+ * When a sink stops for a reason of its own (its cancellable, a write
+ * error, an item of the wrong type), it closes the source, so that the
+ * source's cleanup runs, and then reports that reason.
  */
 
-/* Items per next_many: what a sink handles in one main-loop pass. */
+/* Items per batch: what a sink handles in one main-loop pass. */
 #define SINK_BATCH 256
+
+typedef enum
+{
+  AFTER_FULL,     /* the batch was full: go on in a later pass */
+  AFTER_WAIT,     /* the source's step goes on: wait for it */
+  AFTER_END,      /* the source ended (source_error if it failed) */
+} After;
 
 typedef enum
 {
@@ -44,6 +61,8 @@ typedef struct
   GListStore     *store;       /* fill */
   guint64         count;       /* bytes written, items added */
   GError         *error;       /* the sink's own reason to stop */
+  After           after;       /* what follows the batch in hand */
+  GError         *source_error;
 } Sink;
 
 static void
@@ -56,6 +75,7 @@ sink_free (gpointer data)
   g_clear_pointer (&sink->pending, g_bytes_unref);
   g_clear_object (&sink->store);
   g_clear_error (&sink->error);
+  g_clear_error (&sink->source_error);
   g_free (sink);
 }
 
@@ -68,7 +88,9 @@ value_free (gpointer data)
   g_free (value);
 }
 
-static void sink_pull (GTask *task);
+static void sink_pull     (GTask  *task,
+                           GValue *first);
+static void sink_continue (GTask  *task);
 
 /* The end, successful (error NULL) or not (transfer full). With
  * AGEN_WRITE_FLAGS_CLOSE, closes the stream first. */
@@ -151,6 +173,41 @@ sink_fail (GTask  *task,
                               source_closed_cb, task);
 }
 
+/* The sink failed while the source's step went on: that step has ended,
+ * now close the source and report the sink's error. */
+static void
+failed_wait_cb (GObject      *object,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  GTask *task = user_data;
+  Sink *sink = g_task_get_task_data (task);
+
+  agen_generator_wait_finish (AGEN_GENERATOR (object), result, NULL, NULL);
+  sink_fail (task, g_steal_pointer (&sink->error));
+}
+
+/* Stops for a reason of the sink's own, after a batch was taken. A source
+ * whose step goes on (a try_next that has to wait) cannot be closed while
+ * it runs: collect that step first. */
+static void
+sink_stop (GTask  *task,
+           GError *error)
+{
+  Sink *sink = g_task_get_task_data (task);
+
+  if (sink->after != AFTER_WAIT)
+    {
+      sink_fail (task, error);
+      return;
+    }
+
+  g_clear_error (&sink->error);
+  sink->error = error;
+  agen_generator_wait_async (g_task_get_source_object (task),
+                             g_task_get_cancellable (task), failed_wait_cb, task);
+}
+
 static void
 written_cb (GObject      *object,
             GAsyncResult *result,
@@ -166,11 +223,12 @@ written_cb (GObject      *object,
                                          &written, &error))
     {
       sink->count += written;
-      sink_fail (task, error);
+      g_clear_error (&sink->source_error);
+      sink_stop (task, error);
       return;
     }
   sink->count += written;
-  sink_pull (task);
+  sink_continue (task);
 }
 
 /* Appends value to buffer for writing; FALSE with error for a value that
@@ -290,51 +348,130 @@ sink_take (GTask   *task,
 }
 
 static void
-batch_cb (GObject      *object,
-          GAsyncResult *result,
-          gpointer      user_data)
+wait_cb (GObject      *object,
+         GAsyncResult *result,
+         gpointer      user_data)
 {
   GTask *task = user_data;
   Sink *sink = g_task_get_task_data (task);
-  GArray *values = NULL;
+  GValue item = G_VALUE_INIT;
   GError *error = NULL;
 
-  if (!agen_generator_next_many_finish (AGEN_GENERATOR (object), result,
-                                        &values, &error))
+  if (agen_generator_wait_finish (AGEN_GENERATOR (object), result, &item, &error))
     {
-      /* The source's end, or its error: it has ended either way. */
-      sink_return (task, error);
+      sink_pull (task, &item);
       return;
     }
 
-  if (!sink_take (task, values, &error))
-    {
-      g_array_unref (values);
-      sink_fail (task, error);
-      return;
-    }
-  g_array_unref (values);
-
-  if (sink->kind != SINK_WRITE)
-    sink_pull (task);
+  g_value_unset (&item);
+  sink->after = AFTER_END;
+  sink->source_error = error;
+  sink_continue (task);
 }
 
-static void
-sink_pull (GTask *task)
+static gboolean
+next_batch_cb (gpointer user_data)
 {
-  GCancellable *cancellable = g_task_get_cancellable (task);
+  sink_pull (user_data, NULL);
+  return G_SOURCE_REMOVE;
+}
+
+/* What follows a batch that has been handed on. */
+static void
+sink_continue (GTask *task)
+{
+  Sink *sink = g_task_get_task_data (task);
+  GSource *source;
+
+  switch (sink->after)
+    {
+    case AFTER_WAIT:
+      agen_generator_wait_async (g_task_get_source_object (task),
+                                 g_task_get_cancellable (task), wait_cb, task);
+      break;
+
+    case AFTER_END:
+      sink_return (task, g_steal_pointer (&sink->source_error));
+      break;
+
+    case AFTER_FULL:
+    default:
+      if (sink->kind == SINK_WRITE)
+        {
+          /* The write's completion came in a pass of its own already. */
+          sink_pull (task, NULL);
+          break;
+        }
+      source = g_idle_source_new ();
+      g_source_set_priority (source, G_PRIORITY_DEFAULT_IDLE);
+      g_source_set_callback (source, next_batch_cb, task, NULL);
+      g_source_set_static_name (source, "[agen] sink batch");
+      g_source_attach (source, g_task_get_context (task));
+      g_source_unref (source);
+      break;
+    }
+}
+
+/* Takes a batch (first, when given, is its first item, moved) and hands it
+ * on; then sink_continue(), or the write's callback, goes on. */
+static void
+sink_pull (GTask  *task,
+           GValue *first)
+{
+  Sink *sink = g_task_get_task_data (task);
+  AgenGenerator *source = g_task_get_source_object (task);
+  g_autoptr(GArray) values = g_array_sized_new (FALSE, TRUE, sizeof (GValue), SINK_BATCH);
   GError *error = NULL;
+
+  g_array_set_clear_func (values, (GDestroyNotify) g_value_unset);
+  if (first != NULL)
+    g_array_append_val (values, *first);   /* moved */
 
   /* A source that goes on after a cancellation (it does not pass the step
    * cancellable on) is stopped here. */
-  if (g_cancellable_set_error_if_cancelled (cancellable, &error))
+  if (g_cancellable_set_error_if_cancelled (g_task_get_cancellable (task), &error))
     {
       sink_fail (task, error);
       return;
     }
 
-  agen_generator_next_many_async (g_task_get_source_object (task), SINK_BATCH,
-                                  cancellable, batch_cb, task);
+  sink->after = AFTER_FULL;
+  while (values->len < SINK_BATCH)
+    {
+      GValue item = G_VALUE_INIT;
+
+      if (agen_generator_try_next (source, &item, &error))
+        {
+          g_array_append_val (values, item);   /* moved */
+          continue;
+        }
+      g_value_unset (&item);
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+        {
+          g_clear_error (&error);
+          sink->after = AFTER_WAIT;
+        }
+      else
+        {
+          sink->after = AFTER_END;
+          sink->source_error = g_steal_pointer (&error);
+        }
+      break;
+    }
+
+  if (values->len > 0)
+    {
+      if (!sink_take (task, values, &error))
+        {
+          g_clear_error (&sink->source_error);
+          sink_stop (task, error);
+          return;
+        }
+      if (sink->kind == SINK_WRITE)
+        return;   /* written_cb goes on */
+    }
+
+  sink_continue (task);
 }
 
 static GTask *
@@ -367,8 +504,8 @@ sink_task_new (AgenGenerator       *self,
  *
  * Consumes @self to the end and collects its items into an array.
  *
- * Items are taken in batches ([method@Generator.next_many_async]), one
- * main-loop pass per batch. When @self fails, so does the collection, with
+ * Items are taken in batches of up to 256, one main-loop pass per batch
+ * at most (none between the items a source yields without waiting). When @self fails, so does the collection, with
  * @self's error; when @cancellable is cancelled and @self goes on anyway,
  * @self is closed and the collection fails with %G_IO_ERROR_CANCELLED.
  *
@@ -390,7 +527,7 @@ agen_generator_collect_async (AgenGenerator       *self,
                         agen_generator_collect_async);
   sink = g_task_get_task_data (task);
   sink->collected = g_ptr_array_new_with_free_func (value_free);
-  sink_pull (task);
+  sink_pull (task, NULL);
 }
 
 /**
@@ -463,7 +600,7 @@ agen_generator_write_to_stream_async (AgenGenerator       *self,
   sink = g_task_get_task_data (task);
   sink->stream = g_object_ref (stream);
   sink->flags = flags;
-  sink_pull (task);
+  sink_pull (task, NULL);
 }
 
 /**
@@ -538,7 +675,7 @@ agen_generator_fill_list_store_async (AgenGenerator       *self,
                         agen_generator_fill_list_store_async);
   sink = g_task_get_task_data (task);
   sink->store = g_object_ref (store);
-  sink_pull (task);
+  sink_pull (task, NULL);
 }
 
 /**

@@ -49,6 +49,7 @@ typedef struct
   AgenGenerator  *self;         /* during a step; the op keeps it alive */
   GCancellable   *cancellable;  /* the step's */
   AgenStepKind    op;           /* what the source was asked */
+  gboolean        waiting;      /* for a try_next step, with wait_async */
   gpointer        func;
   gpointer        func_data;
   GDestroyNotify  func_destroy;
@@ -73,13 +74,47 @@ relay_free (gpointer data)
 static void relay_item_cb (GObject      *object,
                            GAsyncResult *result,
                            gpointer      user_data);
+static gboolean relay_item (Relay  *relay,
+                            GValue *item);
+static void relay_end (Relay  *relay,
+                       GError *error);
 
+/* Asks the source for items until one is answered. The fast path: while
+ * the source yields within the call (a fiber body that does not await, a
+ * driven step answered at once), agen_generator_try_next() hands the items
+ * over with no callback and no main-loop pass, so a chain of combinators
+ * over such a source costs a few function calls per item. A source that
+ * has to wait is collected with agen_generator_wait_async(). */
 static void
 relay_pull (Relay *relay)
 {
-  relay->op = AGEN_STEP_NEXT;
-  agen_generator_next_async (relay->source, relay->cancellable,
-                             relay_item_cb, relay);
+  for (;;)
+    {
+      GValue item = G_VALUE_INIT;
+      GError *error = NULL;
+      gboolean answered;
+
+      relay->op = AGEN_STEP_NEXT;
+      if (!agen_generator_try_next (relay->source, &item, &error))
+        {
+          g_value_unset (&item);
+          if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+            {
+              g_error_free (error);
+              relay->waiting = TRUE;
+              agen_generator_wait_async (relay->source, relay->cancellable,
+                                         relay_item_cb, relay);
+              return;
+            }
+          relay_end (relay, error);
+          return;
+        }
+
+      answered = relay_item (relay, &item);
+      g_value_unset (&item);
+      if (answered)
+        return;
+    }
 }
 
 /* The source has been closed after the combinator decided to end: answer
@@ -124,7 +159,10 @@ relay_close_source (Relay        *relay,
   agen_generator_close_async (relay->source, NULL, relay_closed_cb, relay);
 }
 
-static void
+/* Applies the combinator's rule to an item of the source. Returns FALSE
+ * when the item was dropped and the caller should pull again; TRUE when
+ * the step has been (or is being) answered. */
+static gboolean
 relay_item (Relay  *relay,
             GValue *item)
 {
@@ -144,41 +182,34 @@ relay_item (Relay  *relay,
               g_set_error_literal (&error, AGEN_ERROR, AGEN_ERROR_FAILED,
                                    _("The map function failed without an error"));
             relay_close_source (relay, error);
-            return;
+            return TRUE;
           }
         agen_generator_answer_yield (self, G_IS_VALUE (&result) ? &result : NULL);
-        return;
+        return TRUE;
       }
 
     case RELAY_FILTER:
       if (((AgenFilterFunc) relay->func) (item, relay->func_data, &error))
-        {
-          agen_generator_answer_yield (self, item);
-        }
+        agen_generator_answer_yield (self, item);
       else if (error != NULL)
-        {
-          relay_close_source (relay, error);
-        }
+        relay_close_source (relay, error);
       else
-        {
-          relay_pull (relay);
-        }
-      return;
+        return FALSE;
+      return TRUE;
 
     case RELAY_TAKE:
       relay->count++;
       agen_generator_answer_yield (self, item);
-      return;
+      return TRUE;
 
     case RELAY_SKIP:
       if (relay->count < relay->n)
         {
           relay->count++;
-          relay_pull (relay);
-          return;
+          return FALSE;
         }
       agen_generator_answer_yield (self, item);
-      return;
+      return TRUE;
 
     case RELAY_ENUMERATE:
     default:
@@ -192,8 +223,28 @@ relay_item (Relay  *relay,
         values[1] = *item;
         agen_ops_value_set_tuple (&pair, values, 2);
         agen_generator_answer_yield (self, &pair);
-        return;
+        return TRUE;
       }
+    }
+}
+
+/* The source has finished (error NULL) or failed: so does the
+ * combinator. */
+static void
+relay_end (Relay  *relay,
+           GError *error)
+{
+  if (error != NULL)
+    {
+      agen_generator_answer_error (relay->self, error);
+      g_error_free (error);
+    }
+  else
+    {
+      g_auto(GValue) return_value = G_VALUE_INIT;
+
+      agen_generator_get_return_value (relay->source, &return_value);
+      agen_generator_answer_return (relay->self, &return_value);
     }
 }
 
@@ -203,41 +254,26 @@ relay_item_cb (GObject      *object,
                gpointer      user_data)
 {
   Relay *relay = user_data;
-  AgenGenerator *self = relay->self;
   g_auto(GValue) item = G_VALUE_INIT;
-  g_autoptr(GError) error = NULL;
+  GError *error = NULL;
   gboolean ok;
 
-  switch (relay->op)
+  if (relay->waiting)
     {
-    case AGEN_STEP_SEND:
-      ok = agen_generator_send_finish (relay->source, result, &item, &error);
-      break;
-    case AGEN_STEP_THROW:
-      ok = agen_generator_throw_finish (relay->source, result, &item, &error);
-      break;
-    case AGEN_STEP_NEXT:
-    case AGEN_STEP_CLOSE:
-    default:
-      ok = agen_generator_next_finish (relay->source, result, &item, &error);
-      break;
+      relay->waiting = FALSE;
+      ok = agen_generator_wait_finish (relay->source, result, &item, &error);
     }
-
-  if (ok)
-    {
-      relay_item (relay, &item);
-    }
-  else if (error != NULL)
-    {
-      agen_generator_answer_error (self, error);
-    }
+  else if (relay->op == AGEN_STEP_SEND)
+    ok = agen_generator_send_finish (relay->source, result, &item, &error);
+  else if (relay->op == AGEN_STEP_THROW)
+    ok = agen_generator_throw_finish (relay->source, result, &item, &error);
   else
-    {
-      g_auto(GValue) return_value = G_VALUE_INIT;
+    ok = agen_generator_next_finish (relay->source, result, &item, &error);
 
-      agen_generator_get_return_value (relay->source, &return_value);
-      agen_generator_answer_return (self, &return_value);
-    }
+  if (!ok)
+    relay_end (relay, error);
+  else if (!relay_item (relay, &item))
+    relay_pull (relay);
 }
 
 static gboolean
@@ -450,6 +486,7 @@ typedef struct
   AgenGenerator *self;
   GCancellable  *cancellable;
   AgenStepKind   op;
+  gboolean       waiting;      /* for a try_next step, with wait_async */
   GError        *close_error;  /* the first error closing the sources */
 } Chain;
 
@@ -468,20 +505,42 @@ static void chain_item_cb (GObject      *object,
                            GAsyncResult *result,
                            gpointer      user_data);
 
+/* Pulls the current source, going on to the next one when it finishes;
+ * the same fast path as relay_pull(). */
 static void
 chain_pull (Chain *chain)
 {
-  AgenGenerator *source;
-
-  if (chain->current >= chain->sources->len)
+  while (chain->current < chain->sources->len)
     {
-      agen_generator_answer_return (chain->self, NULL);
-      return;
+      AgenGenerator *source = g_ptr_array_index (chain->sources, chain->current);
+      g_auto(GValue) item = G_VALUE_INIT;
+      GError *error = NULL;
+
+      chain->op = AGEN_STEP_NEXT;
+      if (agen_generator_try_next (source, &item, &error))
+        {
+          agen_generator_answer_yield (chain->self, &item);
+          return;
+        }
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+        {
+          g_error_free (error);
+          chain->waiting = TRUE;
+          agen_generator_wait_async (source, chain->cancellable, chain_item_cb, chain);
+          return;
+        }
+      if (error != NULL)
+        {
+          /* The sources after this one never started: nothing to clean
+           * up there, they are dropped with the chain. */
+          agen_generator_answer_error (chain->self, error);
+          g_error_free (error);
+          return;
+        }
+      chain->current++;
     }
 
-  source = g_ptr_array_index (chain->sources, chain->current);
-  chain->op = AGEN_STEP_NEXT;
-  agen_generator_next_async (source, chain->cancellable, chain_item_cb, chain);
+  agen_generator_answer_return (chain->self, NULL);
 }
 
 static void
@@ -495,7 +554,12 @@ chain_item_cb (GObject      *object,
   g_autoptr(GError) error = NULL;
   gboolean ok;
 
-  if (chain->op == AGEN_STEP_SEND)
+  if (chain->waiting)
+    {
+      chain->waiting = FALSE;
+      ok = agen_generator_wait_finish (source, result, &item, &error);
+    }
+  else if (chain->op == AGEN_STEP_SEND)
     ok = agen_generator_send_finish (source, result, &item, &error);
   else if (chain->op == AGEN_STEP_THROW)
     ok = agen_generator_throw_finish (source, result, &item, &error);
@@ -508,8 +572,6 @@ chain_item_cb (GObject      *object,
     }
   else if (error != NULL)
     {
-      /* The sources after this one never started: nothing to clean up
-       * there, they are dropped with the chain. */
       agen_generator_answer_error (chain->self, error);
     }
   else
