@@ -621,6 +621,84 @@ test_enumerate (void)
   assert_next_tuple (gen2, "0,0");
   assert_close (gen2);
   g_assert_true (s2->cleaned);
+
+  {
+    g_autoptr(Source) s3 = NULL;
+    g_autoptr(AgenGenerator) source3 = source_new (&s3, 3);
+    g_autoptr(AgenGenerator) gen3 = agen_generator_enumerate (source3, 0);
+
+    s3->fail_at = 1;
+    assert_next_tuple (gen3, "0,0");
+    assert_fails (gen3, AGEN_TEST_ERROR, AGEN_TEST_ERROR_BOOM);
+  }
+}
+
+static void
+wait_cb (GObject      *object,
+         GAsyncResult *result,
+         gpointer      user_data)
+{
+  AgenTestResult *r = user_data;
+
+  r->ok = agen_generator_wait_finish (AGEN_GENERATOR (object), result, &r->value, &r->error);
+  r->done = TRUE;
+}
+
+/* A pipeline of combinators over a source that awaits: map over filter
+ * over skip over take, consumed with try_next and wait as a binding does. */
+static void
+test_pipeline_try_next (void)
+{
+  g_autoptr(Source) s = NULL;
+  g_autoptr(AgenGenerator) source = source_new (&s, 20);
+  Callback even = { -1, 0, FALSE };
+  Callback twice = { -1, 0, FALSE };
+  g_autoptr(AgenGenerator) taken = agen_generator_take (source, 12);
+  g_autoptr(AgenGenerator) skipped = agen_generator_skip (taken, 2);
+  g_autoptr(AgenGenerator) kept = agen_generator_filter (skipped, even_cb, &even, callback_destroy);
+  g_autoptr(AgenGenerator) gen = agen_generator_map (kept, double_cb, &twice, callback_destroy);
+  g_autoptr(GArray) got = g_array_new (FALSE, FALSE, sizeof (int));
+  const int expected[] = { 4, 8, 12, 16, 20 };
+  guint waits = 0;
+
+  g_test_summary ("A pipeline over a source that awaits now and then, "
+                  "through try_next and wait_async: the same items, the "
+                  "source closed by take");
+
+  s->sleep_ms = 1;
+  s->sleep_at = 5;
+  for (;;)
+    {
+      GValue value = G_VALUE_INIT;
+      GError *error = NULL;
+      gboolean ok = agen_generator_try_next (gen, &value, &error);
+
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+        {
+          AgenTestResult r = AGEN_TEST_RESULT_INIT;
+
+          g_clear_error (&error);
+          g_value_unset (&value);
+          waits++;
+          agen_generator_wait_async (gen, NULL, wait_cb, &r);
+          agen_test_spin_until (&r.done, 5000);
+          g_assert_no_error (r.error);
+          ok = r.ok;
+          if (ok)
+            g_value_copy (&r.value, g_value_init (&value, G_VALUE_TYPE (&r.value)));
+          agen_test_result_clear (&r);
+        }
+      g_assert_no_error (error);
+      if (!ok)
+        break;
+      g_array_append_val (got, value.data[0].v_int);
+      g_value_unset (&value);
+    }
+
+  assert_ints (got, expected, 5);
+  g_assert_cmpuint (waits, >=, 1);
+  g_assert_true (s->cleaned);
+  g_assert_cmpint (s->pulled, ==, 12);
 }
 
 /* chain -------------------------------------------------------------------- */
@@ -1167,6 +1245,7 @@ main (int   argc,
   g_test_add_func ("/Agen/Ops/take-close-error", test_take_close_error);
   g_test_add_func ("/Agen/Ops/skip", test_skip);
   g_test_add_func ("/Agen/Ops/enumerate", test_enumerate);
+  g_test_add_func ("/Agen/Ops/pipeline-try-next", test_pipeline_try_next);
   g_test_add_func ("/Agen/Ops/chain", test_chain);
   g_test_add_func ("/Agen/Ops/chain-close-error", test_chain_close_error);
   g_test_add_func ("/Agen/Ops/zip", test_zip);
