@@ -210,6 +210,55 @@ test_lines_invalid_utf8 (void)
   assert_lines (lines, expected);
 }
 
+#define CASE(literal) literal, sizeof (literal) - 1
+
+static void
+test_lines_utf8_cases (void)
+{
+  struct {
+    const char *data;
+    gsize       len;
+    gboolean    valid;
+  } cases[] = {
+    { CASE ("plain ascii, longer than a word or two\n"), TRUE },
+    { CASE ("0123456789abcdef\xc3\xa9 accent after two words\n"), TRUE },
+    { CASE ("\xf0\x9f\x98\x80 emoji first, then ascii text\n"), TRUE },
+    { CASE ("0123456789abcdef0123\xff bad byte after ascii\n"), FALSE },
+    { CASE ("01234567\0 a NUL in the second word\n"), FALSE },
+    { CASE ("0123456789abc\0\n"), FALSE },
+    { CASE ("overlong \xc0\xaf slash\n"), FALSE },
+    { CASE ("truncated at the end \xe2\x82\n"), FALSE },
+    { CASE ("\n"), TRUE },
+  };
+
+  g_test_summary ("UTF-8 is checked exactly, on either side of the "
+                  "word-at-a-time ASCII fast path: NUL, stray and overlong "
+                  "bytes fail, multi-byte characters pass");
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(GInputStream) stream =
+        g_memory_input_stream_new_from_data (g_memdup2 (cases[i].data, cases[i].len),
+                                             cases[i].len, g_free);
+      g_autoptr(AgenGenerator) gen = agen_input_stream_lines (stream, AGEN_STREAM_FLAGS_NONE, 0);
+      g_autoptr(GPtrArray) lines = NULL;
+      g_autoptr(GError) error = NULL;
+
+      lines = drain_strings (gen, &error);
+      if (cases[i].valid)
+        {
+          g_assert_no_error (error);
+          g_assert_cmpuint (lines->len, ==, 1);
+          g_assert_cmpuint (strlen (g_ptr_array_index (lines, 0)), ==, cases[i].len - 1);
+        }
+      else
+        {
+          g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA);
+          g_assert_cmpuint (lines->len, ==, 0);
+        }
+    }
+}
+
 static void
 test_lines_raw (void)
 {
@@ -637,6 +686,7 @@ main (int   argc,
   g_test_add_func ("/Agen/Gio/Lines/too-long", test_lines_too_long);
   g_test_add_func ("/Agen/Gio/Lines/too-long-unterminated", test_lines_too_long_unterminated);
   g_test_add_func ("/Agen/Gio/Lines/invalid-utf8", test_lines_invalid_utf8);
+  g_test_add_func ("/Agen/Gio/Lines/utf8-cases", test_lines_utf8_cases);
   g_test_add_func ("/Agen/Gio/Lines/raw", test_lines_raw);
   g_test_add_func ("/Agen/Gio/Lines/missing-file", test_lines_missing_file);
   g_test_add_func ("/Agen/Gio/Lines/pipe-pieces", test_lines_pipe_pieces);
