@@ -233,7 +233,7 @@ walk_body (AgenGenerator  *self,
     {
       guint depth = walk->frames->len - 1;
       Frame *frame = g_ptr_array_index (walk->frames, depth);
-      g_autoptr(GFileInfo) info = NULL;
+      GFileInfo *info;   /* owned by value, from the batch */
       GFile *subdir = NULL;
       g_auto(GValue) value = G_VALUE_INIT;
 
@@ -296,7 +296,7 @@ walk_body (AgenGenerator  *self,
         }
 
       g_value_init (&value, G_TYPE_FILE_INFO);
-      g_value_set_object (&value, info);
+      g_value_take_object (&value, info);
       ok = agen_generator_yield (self, &value, NULL, error);
 
       if (ok && subdir != NULL)
