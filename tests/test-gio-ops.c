@@ -455,6 +455,48 @@ test_map_send_throw (void)
   agen_test_result_clear (&r);
 }
 
+/* A consumer that is itself a fiber body, taking map's items with the
+ * blocking next: the map function still runs on the thread's stack. */
+static gboolean
+consumer_body (AgenGenerator  *self,
+               gpointer        user_data,
+               GError        **error)
+{
+  AgenGenerator *inner = user_data;
+
+  for (;;)
+    {
+      g_auto(GValue) value = G_VALUE_INIT;
+
+      if (!agen_generator_next (inner, NULL, &value, error))
+        return *error == NULL;
+      if (!agen_generator_yield (self, &value, NULL, error))
+        return FALSE;
+    }
+}
+
+static void
+test_map_in_fiber (void)
+{
+  g_autoptr(Source) s = NULL;
+  g_autoptr(AgenGenerator) source = source_new (&s, 3);
+  Callback cb = { -1, 0, FALSE };
+  g_autoptr(AgenGenerator) mapped = agen_generator_map (source, double_cb, &cb, callback_destroy);
+  g_autoptr(AgenGenerator) outer = agen_generator_new (consumer_body, g_object_ref (mapped),
+                                                       g_object_unref);
+
+  g_test_summary ("Consumed from another generator's body, map's function "
+                  "still runs on the thread's stack (double_cb asserts it)");
+
+  s->sleep_ms = 1;
+  s->sleep_at = 1;
+  g_assert_cmpint (next_int (outer), ==, 0);
+  g_assert_cmpint (next_int (outer), ==, 2);
+  g_assert_cmpint (next_int (outer), ==, 4);
+  assert_end (outer);
+  g_assert_cmpuint (cb.calls, ==, 3);
+}
+
 /* filter ------------------------------------------------------------------- */
 
 static void
@@ -915,6 +957,49 @@ test_merge_close (void)
   g_assert_true (b->cleaned);
 }
 
+static void
+test_merge_cancel (void)
+{
+  g_autoptr(Source) a = NULL;
+  g_autoptr(Source) b = NULL;
+  g_autoptr(AgenGenerator) ga = source_new (&a, 5);
+  g_autoptr(AgenGenerator) gb = source_new (&b, 5);
+  AgenGenerator *sources[] = { ga, gb };
+  g_autoptr(AgenGenerator) gen = agen_merge (sources, 2);
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  AgenTestResult r = AGEN_TEST_RESULT_INIT;
+
+  g_test_summary ("Cancelling a merge's waiting step cancels the pulls in "
+                  "flight: the sources fail with CANCELLED, the merge "
+                  "reports it once and closes them");
+
+  a->sleep_ms = 60000;
+  b->sleep_ms = 60000;
+  agen_generator_next_async (gen, cancellable, agen_test_next_cb, &r);
+  g_main_context_iteration (NULL, FALSE);
+  g_assert_false (r.done);
+  g_cancellable_cancel (cancellable);
+  agen_test_spin_until (&r.done, 5000);
+  agen_test_assert_failed (&r, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_true (a->cleaned);
+  g_assert_true (b->cleaned);
+  agen_test_next (gen, NULL, &r);
+  agen_test_assert_finished (&r);
+  agen_test_result_clear (&r);
+}
+
+static void
+test_no_sources (void)
+{
+  g_autoptr(AgenGenerator) chain = agen_chain (NULL, 0);
+  g_autoptr(AgenGenerator) zip = agen_zip (NULL, 0);
+  g_autoptr(AgenGenerator) merge = agen_merge (NULL, 0);
+
+  assert_end (chain);
+  assert_end (zip);
+  assert_end (merge);
+}
+
 /* batch -------------------------------------------------------------------- */
 
 static void
@@ -1170,6 +1255,54 @@ test_write_flow_control (void)
 }
 
 static void
+test_write_error (void)
+{
+  g_autoptr(Source) s = NULL;
+  g_autoptr(AgenGenerator) source = source_new (&s, 10);
+  g_autoptr(AgenGenerator) strings = agen_generator_map (source, to_string_cb, NULL, NULL);
+  g_autoptr(GOutputStream) out = g_memory_output_stream_new_resizable ();
+  g_autoptr(GError) error = NULL;
+  SinkResult r = { 0, };
+
+  g_test_summary ("A write that fails (a closed stream) stops the sink with "
+                  "its error, after closing the source");
+
+  g_output_stream_close (out, NULL, &error);
+  g_assert_no_error (error);
+  agen_generator_write_to_stream_async (strings, out, AGEN_WRITE_FLAGS_LINES, NULL, write_cb, &r);
+  agen_test_spin_until (&r.done, 5000);
+  g_assert_error (r.error, G_IO_ERROR, G_IO_ERROR_CLOSED);
+  g_assert_false (r.ok);
+  g_assert_true (s->cleaned);
+  g_assert_cmpint (agen_generator_get_state (strings), ==, AGEN_GENERATOR_STATE_CLOSED);
+  sink_result_clear (&r);
+}
+
+static void
+test_fill_cancel (void)
+{
+  g_autoptr(Source) s = NULL;
+  g_autoptr(AgenGenerator) source = source_new (&s, 10);
+  g_autoptr(GListStore) store = g_list_store_new (G_TYPE_OBJECT);
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  SinkResult r = { 0, };
+
+  g_test_summary ("Cancelling a fill while the source waits: the source "
+                  "sees the cancellation, the fill fails with CANCELLED");
+
+  s->sleep_ms = 60000;
+  agen_generator_fill_list_store_async (source, store, cancellable, fill_cb, &r);
+  g_main_context_iteration (NULL, FALSE);
+  g_assert_false (r.done);
+  g_cancellable_cancel (cancellable);
+  agen_test_spin_until (&r.done, 5000);
+  g_assert_error (r.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_true (s->cleaned);
+  g_assert_cmpuint (r.count, ==, 0);
+  sink_result_clear (&r);
+}
+
+static void
 count_changes_cb (GListModel *model,
                   guint       position,
                   guint       removed,
@@ -1238,6 +1371,7 @@ main (int   argc,
   g_test_add_func ("/Agen/Ops/map-source-error", test_map_source_error);
   g_test_add_func ("/Agen/Ops/map-close", test_map_close);
   g_test_add_func ("/Agen/Ops/map-throw", test_map_send_throw);
+  g_test_add_func ("/Agen/Ops/map-in-fiber", test_map_in_fiber);
   g_test_add_func ("/Agen/Ops/filter", test_filter);
   g_test_add_func ("/Agen/Ops/filter-error-close", test_filter_error_close);
   g_test_add_func ("/Agen/Ops/take", test_take);
@@ -1254,6 +1388,8 @@ main (int   argc,
   g_test_add_func ("/Agen/Ops/merge-speeds", test_merge_speeds);
   g_test_add_func ("/Agen/Ops/merge-error", test_merge_error);
   g_test_add_func ("/Agen/Ops/merge-close", test_merge_close);
+  g_test_add_func ("/Agen/Ops/merge-cancel", test_merge_cancel);
+  g_test_add_func ("/Agen/Ops/no-sources", test_no_sources);
   g_test_add_func ("/Agen/Ops/batch", test_batch);
   g_test_add_func ("/Agen/Ops/batch-timeout", test_batch_timeout);
   g_test_add_func ("/Agen/Ops/batch-error-close", test_batch_error_close);
@@ -1261,7 +1397,9 @@ main (int   argc,
   g_test_add_func ("/Agen/Sinks/collect-cancel", test_collect_cancel);
   g_test_add_func ("/Agen/Sinks/write-lines", test_write_lines);
   g_test_add_func ("/Agen/Sinks/write-flow-control", test_write_flow_control);
+  g_test_add_func ("/Agen/Sinks/write-error", test_write_error);
   g_test_add_func ("/Agen/Sinks/fill-list-store", test_fill_list_store);
+  g_test_add_func ("/Agen/Sinks/fill-cancel", test_fill_cancel);
 
   return g_test_run ();
 }
