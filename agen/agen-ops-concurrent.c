@@ -107,13 +107,6 @@ answer_end (AgenGenerator *self,
     }
 }
 
-static void
-cancel_cb (GCancellable *cancellable,
-           gpointer      user_data)
-{
-  g_cancellable_cancel (user_data);
-}
-
 /* zip -------------------------------------------------------------------- */
 
 typedef struct
@@ -304,6 +297,7 @@ struct _Merge
   guint          pulling;        /* pulls in flight */
   GError        *error;          /* the first source error */
   gboolean       stopping;       /* closing, or failing: no more pulls */
+  gboolean       closing_sources; /* close_all() is on its way */
   gboolean       shut;           /* failed, and the sources are closed */
   gboolean       closing;        /* the consumer closes (or throws) */
   GError        *throw_error;    /* what the consumer threw */
@@ -369,6 +363,7 @@ merge_closed (gpointer  data,
 {
   Merge *merge = data;
 
+  merge->closing_sources = FALSE;
   if (merge->closing)
     {
       /* The consumer's close (its outcome is the cleanups'), or throw. */
@@ -389,12 +384,18 @@ merge_closed (gpointer  data,
     }
 }
 
-/* Once no pull is in flight, closes the sources if the merge is stopping. */
+/* Once no pull is in flight, closes the sources if the merge is stopping
+ * (once: a consumer's close that comes while a failure is closing them
+ * waits for that). */
 static void
 merge_maybe_close (Merge *merge)
 {
-  if (merge->stopping && merge->pulling == 0)
-    close_all (merge->sources, merge_closed, merge);
+  if (merge->stopping && merge->pulling == 0 && !merge->closing_sources &&
+      !merge->shut)
+    {
+      merge->closing_sources = TRUE;
+      close_all (merge->sources, merge_closed, merge);
+    }
 }
 
 static void merge_item_cb (GObject      *object,
@@ -829,6 +830,17 @@ batch_pull (Batch *batch)
                              batch_item_cb, batch);
 }
 
+/* Cancels the pull the waiting step waits for (whichever cancellable it
+ * has by then). */
+static void
+batch_step_cancelled_cb (GCancellable *cancellable,
+                         gpointer      user_data)
+{
+  Batch *batch = user_data;
+
+  g_cancellable_cancel (batch->cancellable);
+}
+
 static gboolean
 batch_step (AgenGenerator  *generator,
             AgenStepKind    kind,
@@ -882,8 +894,8 @@ batch_step (AgenGenerator  *generator,
     {
       batch->step_cancellable = g_object_ref (cancellable);
       batch->step_handler = g_cancellable_connect (cancellable,
-                                                   G_CALLBACK (cancel_cb),
-                                                   batch->cancellable, NULL);
+                                                   G_CALLBACK (batch_step_cancelled_cb),
+                                                   batch, NULL);
     }
 
   return TRUE;

@@ -989,6 +989,29 @@ test_merge_cancel (void)
 }
 
 static void
+test_merge_error_then_close (void)
+{
+  g_autoptr(Source) a = NULL;
+  g_autoptr(Source) b = NULL;
+  g_autoptr(AgenGenerator) ga = source_new (&a, 5);
+  g_autoptr(AgenGenerator) gb = source_new (&b, 5);
+  AgenGenerator *sources[] = { ga, gb };
+  g_autoptr(AgenGenerator) gen = agen_merge (sources, 2);
+
+  g_test_summary ("A source fails while no step waits, and the consumer "
+                  "closes the merge while it shuts its sources down: the "
+                  "close succeeds, every source is closed once");
+
+  a->fail_at = 1;
+  b->sleep_ms = 60000;
+  g_assert_cmpint (next_int (gen), ==, 0);
+  assert_close (gen);
+  g_assert_true (a->cleaned);
+  g_assert_true (b->cleaned);
+  assert_end (gen);
+}
+
+static void
 test_no_sources (void)
 {
   g_autoptr(AgenGenerator) chain = agen_chain (NULL, 0);
@@ -1389,6 +1412,7 @@ main (int   argc,
   g_test_add_func ("/Agen/Ops/merge-error", test_merge_error);
   g_test_add_func ("/Agen/Ops/merge-close", test_merge_close);
   g_test_add_func ("/Agen/Ops/merge-cancel", test_merge_cancel);
+  g_test_add_func ("/Agen/Ops/merge-error-then-close", test_merge_error_then_close);
   g_test_add_func ("/Agen/Ops/no-sources", test_no_sources);
   g_test_add_func ("/Agen/Ops/batch", test_batch);
   g_test_add_func ("/Agen/Ops/batch-timeout", test_batch_timeout);
