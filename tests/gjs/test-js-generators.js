@@ -88,6 +88,37 @@ const thingsToPass = () => {
         true, null, new Gio.Cancellable(), new Error('as a value')];
 };
 
+test('a sync JS generator: answered inside the step, even from a promise job', async () => {
+    function* gen() {
+        const got = yield 1;
+        yield (got ?? 0) * 10;
+        yield 3;
+    }
+    // No Agen.callBlocking() needed: nothing waits for a promise job.
+    assertEqual(AgenTest.sum_blocking(Agen.wrap(gen())), 1 + 3);
+    const g = Agen.wrap(gen());
+    assertDeepEqual(await g.next(), {value: 1, done: false});
+    assertDeepEqual(await g.next(5), {value: 50, done: false});
+    const error = new Error('into a sync generator');
+    assert(await assertRejects(g.throw(error)) === error);
+});
+
+test('an iterator that breaks the protocol fails the step', async () => {
+    const broken = {
+        next() {
+            return 42;
+        },
+        throw() {
+            throw new Error('no');
+        },
+        return() {
+            return Promise.resolve({done: true});
+        },
+    };
+    const e = await assertRejects(Agen.wrap(broken).next());
+    assert(e instanceof TypeError, `got ${e}`);
+});
+
 test('JS values cross C (blocking next) and come back as the same objects', async () => {
     const items = thingsToPass();
     async function* gen() {

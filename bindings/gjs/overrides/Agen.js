@@ -279,18 +279,17 @@ class CancellableIterator {
 
 // --- Agen.wrap: a JS async generator as a driven Agen.Generator -------------
 
-
-// Steps asked of JS-made generators and not answered yet.
+// Drivers whose step waits for its iterator's promise.
 const pendingSteps = new Set();
 
-// The watchdog. A JS body runs in promise jobs, and GJS never runs promise
-// jobs inside promise jobs: a blocking C call made from a promise job (an
-// async function after its first await, say) that iterates the main loop
-// waiting for a JS-made generator would wait forever. While steps are
-// pending, a timeout checks every WATCHDOG_MS that a probe job it queued
-// has run; when one did not, promise jobs are starved, and the steps that
-// were pending through the whole period fail with a clear error instead
-// of hanging.
+// The watchdog. A JS async body runs in promise jobs, and GJS never runs
+// promise jobs inside promise jobs: a blocking C call made from a promise
+// job (an async function after its first await, say) that iterates the
+// main loop waiting for a JS-made generator would wait forever. While
+// steps are pending, a timeout checks every WATCHDOG_MS that a probe job
+// it queued has run; when one did not, promise jobs are starved, and the
+// steps that were pending through the whole period fail with a clear
+// error instead of hanging.
 const WATCHDOG_MS = 100;
 let watchdog = 0;
 let probe = null;
@@ -302,9 +301,9 @@ function watchdogTick() {
         return GLib.SOURCE_REMOVE;
     }
     if (probe !== null && !probe.ran) {
-        for (const step of probe.steps) {
-            if (pendingSteps.has(step)) {
-                failStep(step, new GLib.Error(Agen.Error, Agen.Error.FAILED,
+        for (const driver of probe.drivers) {
+            if (driver.generator !== null && driver.step === probe.steps.get(driver)) {
+                driver.fail(new GLib.Error(Agen.Error, Agen.Error.FAILED,
                     'A JavaScript generator cannot step while promise jobs ' +
                     'cannot run: a blocking call was made from a promise job ' +
                     '(use the _async form, or make the call from a GLib ' +
@@ -312,7 +311,9 @@ function watchdogTick() {
             }
         }
     }
-    const next = {ran: false, steps: [...pendingSteps]};
+    const next = {ran: false, drivers: [...pendingSteps], steps: new Map()};
+    for (const driver of next.drivers)
+        next.steps.set(driver, driver.step);
     probe = next;
     Promise.resolve().then(() => {
         next.ran = true;
@@ -320,69 +321,121 @@ function watchdogTick() {
     return GLib.SOURCE_CONTINUE;
 }
 
-function failStep(step, error) {
-    pendingSteps.delete(step);
-    step.generator.answer_error(error);
-}
+// Answers the steps of one driven generator from a JS iterator: an async
+// generator (each step answered from its promise, in a promise job), or a
+// sync one (answered inside the step).
+//
+// The step function must not keep the Agen.Generator alive (it would keep
+// itself alive through its own step function): the driver holds it only
+// while a step waits for its answer.
+class Driver {
+    constructor(iterator) {
+        this.iterator = iterator;
+        this.generator = null;
+        this.step = 0;
+        this.onResult = result => {
+            const g = this.generator;
+            if (g === null)
+                return;
+            this.release();
+            answerResult(g, result);
+        };
+        this.onError = exception => {
+            const g = this.generator;
+            if (g === null)
+                return;
+            this.release();
+            answerError(g, exception);
+        };
+    }
 
-// Answers one step from the promise the async generator gave. `g` is the
-// generator the step function received: the closure must not capture the
-// Agen.Generator itself (it would keep itself alive through its own step
-// function).
-function answerFrom(g, promise) {
-    const step = {generator: g};
-    pendingSteps.add(step);
-    if (watchdog === 0)
-        watchdog = GLib.timeout_add(GLib.PRIORITY_DEFAULT, WATCHDOG_MS, watchdogTick);
+    release() {
+        this.generator = null;
+        pendingSteps.delete(this);
+    }
 
-    promise.then(result => {
-        if (!pendingSteps.delete(step))
-            return;
-        const value = toC(result.value);
-        if (result.done)
-            g.answer_return(value);
-        else
-            g.answer_yield(value);
-    }, exception => {
-        if (!pendingSteps.delete(step))
-            return;
-        g.answer_error(toGError(exception));
-    }).catch(e => {
-        // toC() or toGError() failed: the step must still be answered.
-        if (g.get_running()) {
-            g.answer_error(new GLib.Error(Agen.Error, Agen.Error.FAILED,
-                `cannot pass a JavaScript value through agen: ${describe(e)}`));
-        }
-    });
-}
+    fail(error) {
+        const g = this.generator;
+        this.release();
+        g.answer_error(error);
+    }
 
-function makeStepFunc(asyncGen) {
-    return (g, kind, value, thrown /* , cancellable */) => {
-        let promise;
+    run(g, kind, value, thrown) {
+        const iterator = this.iterator;
+        let result;
         try {
             switch (kind) {
             case Agen.StepKind.NEXT:
-                promise = asyncGen.next();
+                result = iterator.next();
                 break;
             case Agen.StepKind.SEND:
-                promise = asyncGen.next(fromC(value));
+                result = iterator.next(fromC(value));
                 break;
             case Agen.StepKind.THROW:
-                promise = asyncGen.throw(fromGError(thrown));
+                result = iterator.throw(fromGError(thrown));
                 break;
             case Agen.StepKind.CLOSE:
-                promise = asyncGen.return(undefined);
+                result = iterator.return(undefined);
                 break;
             default:
                 throw new Error(`unknown step kind ${kind}`);
             }
         } catch (e) {
-            // An iterator whose method throws instead of rejecting.
-            promise = Promise.reject(e);
+            // A sync generator's body raised, or an iterator's method threw.
+            answerError(g, e);
+            return true;
         }
-        answerFrom(g, Promise.resolve(promise));
+        if (result !== null && typeof result === 'object' && typeof result.then === 'function') {
+            this.generator = g;
+            this.step++;
+            pendingSteps.add(this);
+            if (watchdog === 0)
+                watchdog = GLib.timeout_add(GLib.PRIORITY_DEFAULT, WATCHDOG_MS, watchdogTick);
+            result.then(this.onResult, this.onError);
+        } else {
+            answerResult(g, result);
+        }
         return true;
-    };
+    }
+}
+
+function answerResult(g, result) {
+    try {
+        if (result === null || typeof result !== 'object')
+            throw new TypeError(`the iterator gave ${String(result)} instead of {value, done}`);
+        const value = toC(result.value);
+        if (result.done)
+            g.answer_return(value);
+        else
+            g.answer_yield(value);
+    } catch (e) {
+        answerError(g, e);
+    }
+}
+
+function answerError(g, exception) {
+    let error;
+    try {
+        error = toGError(exception);
+    } catch (e) {
+        error = new GLib.Error(Agen.Error, Agen.Error.FAILED,
+            'a JavaScript exception that cannot be described');
+    }
+    g.answer_error(error);
+}
+
+function wrap(iterator) {
+    if (iterator instanceof Agen.Generator)
+        return iterator;
+    if (iterator === null || typeof iterator !== 'object' ||
+        typeof iterator.next !== 'function' ||
+        typeof iterator.throw !== 'function' ||
+        typeof iterator.return !== 'function') {
+        throw new TypeError('Agen.wrap() needs an async generator object ' +
+            '(or any iterator with next, throw and return methods)');
+    }
+    const driver = new Driver(iterator);
+    return Agen.Generator.new_driven((g, kind, value, thrown) => driver.run(g, kind, value, thrown));
 }
 
 // Agen.callBlocking(fn): a Promise of fn()'s result, fn being called from
@@ -399,20 +452,6 @@ function callBlocking(fn) {
             return GLib.SOURCE_REMOVE;
         });
     });
-}
-
-function wrap(asyncGen) {
-    if (asyncGen instanceof Agen.Generator)
-        return asyncGen;
-    if (asyncGen === null || typeof asyncGen !== 'object' ||
-        typeof asyncGen.next !== 'function' ||
-        typeof asyncGen.throw !== 'function' ||
-        typeof asyncGen.return !== 'function') {
-        throw new TypeError('Agen.wrap() needs an async generator object ' +
-            '(with next, throw and return methods)');
-    }
-    const gen = Agen.Generator.new_driven(makeStepFunc(asyncGen));
-    return gen;
 }
 
 // --- Helpers ----------------------------------------------------------------
