@@ -159,6 +159,24 @@ test('JS values parked in C fiber bodies survive System.gc()', async () => {
         assert(v === items[i], `item ${i}: ${String(items[i])}`);
 });
 
+test('GObjects and introspected boxed values keep their type in C', async () => {
+    const cancellable = new Gio.Cancellable();
+    const variant = new GLib.Variant('as', ['a', 'b']);
+    const bytes = new GLib.Bytes([1, 2, 3]);
+    async function* gen() {
+        yield cancellable;
+        yield variant;
+        yield bytes;
+    }
+    const g = Agen.wrap(gen());
+    const got = await blocking(() => [g.next_sync(null), g.next_sync(null), g.next_sync(null)]);
+    assert(got[0][1] === cancellable, 'a GObject comes back as itself');
+    assert(got[1][1] instanceof GLib.Variant && got[1][1].deepUnpack().join() === 'a,b',
+        `a GLib.Variant stays one: ${got[1][1]}`);
+    assert(got[2][1] instanceof GLib.Bytes && got[2][1].get_size() === 3,
+        `a GLib.Bytes stays one: ${got[2][1]}`);
+});
+
 test('a BigInt goes into C as gint64 and comes back as a Number', async () => {
     async function* gen() {
         yield 2n ** 40n;

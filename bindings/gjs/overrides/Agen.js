@@ -48,11 +48,16 @@ function needsBox(value) {
         return false;
     case 'undefined':
         return false;
-    case 'object':
-        if (value === null)
+    case 'object': {
+        if (value === null || value instanceof GObject.Object)
             return false;
-        // GObjects keep their type; GJS converts them itself.
-        return !(value instanceof GObject.Object);
+        // Instances of introspected boxed types (GLib.Variant, GLib.Bytes,
+        // GLib.Error...) keep their type too; GJS gives Object itself a
+        // $gtype (JSObject), which is what must not be used unrooted.
+        const ctor = value.constructor;
+        return typeof ctor !== 'function' || ctor.$gtype === undefined ||
+            ctor === Object || ctor === Number || ctor === String || ctor === Boolean;
+    }
     default:
         // functions, symbols
         return true;
