@@ -266,6 +266,55 @@ test('context manager over a C generator: DIDNT_STOP', async () => {
     assertError(await assertRejects(cm.exit()), Agen.Error, Agen.Error.DIDNT_STOP, 'exit');
 });
 
+test('helpers used out of sequence reject instead of hanging', async () => {
+    const cm = Agen.ContextManager.new_for_generator(AgenTest.count(1));
+    let e = await assertRejects(cm.exit());
+    assert(e.message.includes('not entered'), e.message);
+    const entering = cm.enter();
+    e = await assertRejects(cm.exit());
+    assert(e.message.includes('in progress'), e.message);
+    assertEqual(await entering, 0);
+    e = await assertRejects(cm.enter());
+    assert(e.message.includes('already entered'), e.message);
+    assertEqual(await cm.exit(), true);
+    e = await assertRejects(cm.exit());
+    assert(e.message.includes('already exited'), e.message);
+
+    const closer = Agen.Aclosing.new(AgenTest.count(1));
+    e = await assertRejects(closer.exit());
+    assert(e.message.includes('not entered'), e.message);
+    const cancelled = new Gio.Cancellable();
+    cancelled.cancel();
+    assertError(await assertRejects(closer.enter(cancelled)),
+        Gio.IOErrorEnum, Gio.IOErrorEnum.CANCELLED, 'cancelled enter');
+    e = await assertRejects(closer.enter());
+    assert(e.message.includes('enter failed'), e.message);
+
+    const closer2 = Agen.Aclosing.new(AgenTest.count(1));
+    assert(closer2.enter_sync(null) === closer2.get_generator());
+    assertEqual(closer2.exit_sync(null), true);
+    e = (() => {
+        try {
+            closer2.exit_sync(null);
+        } catch (err) {
+            return err;
+        }
+        return null;
+    })();
+    assert(e?.message.includes('already exited'), `${e}`);
+
+    const failing = Agen.ContextManager.new_for_generator(AgenTest.fail_after(0, 'no'));
+    assertError(await assertRejects(failing.enter()), Gio.IOErrorEnum, Gio.IOErrorEnum.FAILED, 'enter');
+    e = await assertRejects(failing.exit());
+    assert(e.message.includes('enter failed'), e.message);
+});
+
+test('the blocking helper forms stay reachable', () => {
+    const cm = Agen.ContextManager.new_for_generator(AgenTest.count(1));
+    assertDeepEqual(cm.enter_sync(null), [true, 0]);
+    assertEqual(cm.exit_normally(null), true);
+});
+
 test('many items: values keep their order', async () => {
     let expected = 0;
     for await (const v of AgenTest.count(10000)) {

@@ -473,6 +473,84 @@ function asyncCall(start, finish) {
     });
 }
 
+// The helpers' sequence (semantics.md: one enter, then one exit, the exit
+// only after a successful enter) is checked here: agen treats a call out
+// of sequence as a programmer error whose callback never runs, which would
+// leave a Promise pending forever. Helper → 'entering', 'entered',
+// 'failed', 'exiting' or 'exited'.
+const helperPhase = new WeakMap();
+
+function sequenceError(helper, what) {
+    const phase = helperPhase.get(helper);
+    const reasons = {
+        undefined: 'it was not entered',
+        entering: 'its enter is still in progress',
+        entered: 'it was already entered',
+        failed: 'its enter failed',
+        exiting: 'it is being exited',
+        exited: 'it was already exited',
+    };
+    return new Error(`${helper.constructor.name}: cannot ${what}: ${reasons[phase]}`);
+}
+
+function enterStarted(helper) {
+    if (helperPhase.has(helper))
+        throw sequenceError(helper, 'enter');
+    helperPhase.set(helper, 'entering');
+}
+
+function enterEnded(helper, ok) {
+    helperPhase.set(helper, ok ? 'entered' : 'failed');
+}
+
+function exitStarted(helper) {
+    if (helperPhase.get(helper) !== 'entered')
+        throw sequenceError(helper, 'exit');
+    helperPhase.set(helper, 'exiting');
+}
+
+function checkedEnter(helper, call) {
+    enterStarted(helper);
+    let ok = false;
+    try {
+        const result = call();
+        ok = result !== false && result !== null && !(Array.isArray(result) && result[0] === false);
+        return result;
+    } finally {
+        enterEnded(helper, ok);
+    }
+}
+
+function checkedExit(helper, call) {
+    exitStarted(helper);
+    try {
+        return call();
+    } finally {
+        helperPhase.set(helper, 'exited');
+    }
+}
+
+async function checkedEnterAsync(helper, call) {
+    enterStarted(helper);
+    let ok = false;
+    try {
+        const result = await call();
+        ok = true;
+        return result;
+    } finally {
+        enterEnded(helper, ok);
+    }
+}
+
+async function checkedExitAsync(helper, call) {
+    exitStarted(helper);
+    try {
+        return await call();
+    } finally {
+        helperPhase.set(helper, 'exited');
+    }
+}
+
 // await Agen.aclosing(gen, async g => { ... }): runs the function with the
 // generator and closes it afterwards, whatever the function did; the
 // close's error wins over the function's, as in Python.
@@ -556,34 +634,53 @@ function _init() {
     };
 
     const closer = Agen.Aclosing.prototype;
-    closer.enter_sync = closer.enter;
-    closer.exit_sync = closer.exit;
+    const closerEnter = closer.enter, closerExit = closer.exit;
+    closer.enter_sync = function (cancellable = null) {
+        return checkedEnter(this, () => closerEnter.call(this, cancellable));
+    };
+    closer.exit_sync = function (cancellable = null) {
+        return checkedExit(this, () => closerExit.call(this, cancellable));
+    };
     closer.enter = function (cancellable = null) {
-        return asyncCall(cb => this.enter_async(cancellable, cb),
-            res => this.enter_finish(res));
+        return checkedEnterAsync(this, () => asyncCall(
+            cb => this.enter_async(cancellable, cb),
+            res => this.enter_finish(res)));
     };
     closer.exit = function (cancellable = null) {
-        return asyncCall(cb => this.exit_async(cancellable, cb),
-            res => this.exit_finish(res));
+        return checkedExitAsync(this, () => asyncCall(
+            cb => this.exit_async(cancellable, cb),
+            res => this.exit_finish(res)));
     };
 
     const cm = Agen.ContextManager.prototype;
-    cm.enter_sync = cm.enter;
-    cm.exit_sync = cm.exit;
+    const cmEnter = cm.enter, cmExit = cm.exit, cmExitNormally = cm.exit_normally;
+    cm.enter_sync = function (cancellable = null) {
+        return checkedEnter(this, () => cmEnter.call(this, cancellable));
+    };
+    cm.exit_sync = function (blockError, cancellable = null) {
+        return checkedExit(this, () => cmExit.call(this, blockError, cancellable));
+    };
+    cm.exit_normally = function (cancellable = null) {
+        return checkedExit(this, () => cmExitNormally.call(this, cancellable));
+    };
     cm.enter = function (cancellable = null) {
-        return asyncCall(cb => this.enter_async(cancellable, cb),
-            res => fromOut(this.enter_finish(res)[1]));
+        return checkedEnterAsync(this, () => asyncCall(
+            cb => this.enter_async(cancellable, cb),
+            res => fromOut(this.enter_finish(res)[1])));
     };
     // exit() or exit(null): the block ended normally; exit(e): it raised e.
     // Resolves to true when the error is suppressed (or there was none).
     cm.exit = function (exception = null, cancellable = null) {
         if (exception === null || exception === undefined) {
-            return asyncCall(cb => this.exit_normally_async(cancellable, cb),
-                res => this.exit_normally_finish(res));
+            return checkedExitAsync(this, () => asyncCall(
+                cb => this.exit_normally_async(cancellable, cb),
+                res => this.exit_normally_finish(res)));
         }
-        const error = toGError(exception);
-        return asyncCall(cb => this.exit_async(error, cancellable, cb),
-            res => this.exit_finish(res));
+        return checkedExitAsync(this, () => {
+            const error = toGError(exception);
+            return asyncCall(cb => this.exit_async(error, cancellable, cb),
+                res => this.exit_finish(res));
+        });
     };
 
     Agen.wrap = wrap;
