@@ -622,7 +622,13 @@ var _init = (function () {
         Agen.JSValue = JSValueBox;
 
         const gen = Agen.Generator.prototype;
-        probeOutValueLeak(gen.next);
+        try {
+            probeOutValueLeak(gen.next);
+        } catch (e) {
+            // Never fail the import over it: without the probe, objects
+            // from C keep GJS's extra reference (a leak, not a crash).
+            logError(e, 'Agen override: the GValue leak probe failed');
+        }
         // The blocking GI methods that the protocol shadows stay reachable.
         gen.next_sync = gen.next;
         gen.throw_sync = gen.throw;
