@@ -75,6 +75,31 @@ test('C consumes with next_async', async () => {
     assertEqual(await sumAsync(Agen.wrap(slowNumbers(5))), 10);
 });
 
+function sumInThread(gen) {
+    return new Promise((resolve, reject) => {
+        AgenTest.sum_in_thread_async(gen, null, (source, result) => {
+            try {
+                resolve(AgenTest.sum_in_thread_finish(result));
+            } catch (e) {
+                reject(e);
+            }
+        });
+    });
+}
+
+test('C consumes from another thread: the JS body still runs on the main thread', async () => {
+    assertEqual(await sumInThread(Agen.wrap(numbers(100))), 4950);
+    assertEqual(await sumInThread(Agen.wrap(slowNumbers(5))), 10);
+    // An exception crosses the thread and C, and comes back.
+    const error = new URIError('from the main thread');
+    async function* failing() {
+        yield 1;
+        throw error;
+    }
+    const e = await assertRejects(sumInThread(Agen.wrap(failing())));
+    assert(Agen.unwrapError(e) === error, `got ${e}`);
+});
+
 test('a blocking C call from a promise job fails instead of hanging', () => {
     // This test function runs inside a promise job (after awaits).
     const e = assertThrows(() => AgenTest.sum_blocking(Agen.wrap(numbers(3))));
