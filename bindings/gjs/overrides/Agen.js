@@ -46,7 +46,7 @@ var _init = (function () {
     let STEP_NEXT, STEP_SEND, STEP_THROW, STEP_CLOSE;
     const PARKED_SUFFIX = /\(JS exception #(\d+)\)$/;
 
-    // --- Values ---------------------------------------------------------------
+    // --- Values --------------------------------------------------------------
 
     function needsBox(value) {
         switch (typeof value) {
@@ -121,7 +121,7 @@ var _init = (function () {
         return fromC(value);
     }
 
-    // --- Errors ---------------------------------------------------------------
+    // --- Errors --------------------------------------------------------------
 
     // Exceptions parked in C: code → exception. An entry goes when the error
     // comes back to JS; the table keeps at most MAX_PARKED_ERRORS, dropping the
@@ -170,7 +170,7 @@ var _init = (function () {
         return exception;
     }
 
-    // --- Consuming an Agen.Generator from JS -----------------------------------
+    // --- Consuming an Agen.Generator from JS ---------------------------------
 
     // Generators whose return value has been reported once: later steps give
     // {value: undefined, done: true}, as for a JS async generator.
@@ -291,7 +291,7 @@ var _init = (function () {
         }
     }
 
-    // --- Agen.wrap: a JS async generator as a driven Agen.Generator -------------
+    // --- Agen.wrap: a JS async generator as a driven Agen.Generator ----------
 
     // Drivers whose step waits for its iterator's promise.
     const pendingSteps = new Set();
@@ -399,7 +399,8 @@ var _init = (function () {
                 answerError(g, e);
                 return true;
             }
-            if (result !== null && typeof result === 'object' && typeof result.then === 'function') {
+            if (result !== null && typeof result === 'object' &&
+                typeof result.then === 'function') {
                 this.generator = g;
                 this.step++;
                 pendingSteps.add(this);
@@ -449,7 +450,8 @@ var _init = (function () {
                 '(or any iterator with next, throw and return methods)');
         }
         const driver = new Driver(iterator);
-        return Agen.Generator.new_driven((g, kind, value, thrown) => driver.run(g, kind, value, thrown));
+        return Agen.Generator.new_driven(
+            (g, kind, value, thrown) => driver.run(g, kind, value, thrown));
     }
 
     // Agen.callBlocking(fn): a Promise of fn()'s result, fn being called from
@@ -468,7 +470,7 @@ var _init = (function () {
         });
     }
 
-    // --- Helpers ----------------------------------------------------------------
+    // --- Helpers -------------------------------------------------------------
 
     function asyncCall(start, finish) {
         return new Promise((resolve, reject) => {
@@ -523,7 +525,8 @@ var _init = (function () {
         let ok = false;
         try {
             const result = call();
-            ok = result !== false && result !== null && !(Array.isArray(result) && result[0] === false);
+            ok = result !== false && result !== null &&
+                !(Array.isArray(result) && result[0] === false);
             return result;
         } finally {
             enterEnded(helper, ok);
