@@ -393,6 +393,35 @@ test('yield_from 50 C levels deep, consumed by C with blocking next', async () =
         AgenTest.sum_blocking(AgenTest.delegate(Agen.wrap(numbers(10)), 50))), 45);
 });
 
+test('an Agen.GeneratorListModel (C) filled by a JS-made generator', async () => {
+    const made = [];
+    async function* rows(n) {
+        for (let i = 0; i < n; i++) {
+            if (i % 10 === 0)
+                // eslint-disable-next-line no-await-in-loop
+                await sleep(1);
+            const row = new Gio.SimpleAction({name: `row${i}`});
+            made.push(row);
+            yield row;
+        }
+    }
+    const model = Agen.GeneratorListModel.new(Agen.wrap(rows(25)), Gio.SimpleAction.$gtype, 4);
+    await new Promise(resolve => {
+        const check = () => {
+            if (model.complete)
+                resolve();
+            else
+                model.load_more();
+        };
+        model.connect('notify::complete', check);
+        model.connect('items-changed', check);
+    });
+    System.gc();
+    assertEqual(model.get_n_items(), 25);
+    for (let i = 0; i < 25; i++)
+        assert(model.get_item(i) === made[i], `row ${i}`);
+});
+
 test('AgenContextManager (C) around a JS-made generator', async () => {
     const log = [];
     const session = Agen.contextManager(async function* (name) {
