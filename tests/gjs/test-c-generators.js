@@ -184,6 +184,29 @@ test('for await over withCancellable()', async () => {
     assertDeepEqual(await collect(gen.withCancellable(new Gio.Cancellable())), [0, 1, 2]);
 });
 
+test('leaving a withCancellable() loop after cancelling still closes', async () => {
+    const gen = AgenTest.with_cleanup(10);
+    const before = AgenTest.cleanups();
+    const cancellable = new Gio.Cancellable();
+    for await (const v of gen.withCancellable(cancellable)) {
+        if (v === 1) {
+            cancellable.cancel();
+            break;
+        }
+    }
+    assertEqual(gen.get_state(), Agen.GeneratorState.CLOSED);
+    assertEqual(AgenTest.cleanups(), before + 1);
+});
+
+test('bad arguments are exceptions, not crashes', async () => {
+    const gen = AgenTest.count(3);
+    assert(await assertRejects(gen.withCancellable('not a cancellable').next()) instanceof Error);
+    assert(await assertRejects(Agen.aclosing(null, async () => 1)) instanceof Error);
+    assert(await assertRejects(Agen.withContext({}, async () => 1)) instanceof Error);
+    assert(await assertRejects(gen.throw(undefined)) === undefined, 'throw(undefined) rejects with undefined');
+    assertEqual(gen.get_state(), Agen.GeneratorState.CLOSED);
+});
+
 test('the shadowed GI methods stay reachable', async () => {
     const gen = AgenTest.count(3);
     assertDeepEqual(gen.next_sync(null), [true, 0]);

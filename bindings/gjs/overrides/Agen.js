@@ -282,8 +282,10 @@ var _init = (function () {
             return throwStep(this.generator, exception, this.cancellable);
         }
 
+        // The close is cleanup that must run: it gets no cancellable (a
+        // loop left because the cancellable was cancelled still closes).
         return(value) {
-            return returnStep(this.generator, value, this.cancellable);
+            return returnStep(this.generator, value, null);
         }
 
         [Symbol.asyncIterator]() {
