@@ -422,6 +422,79 @@ test('an Agen.GeneratorListModel (C) filled by a JS-made generator', async () =>
         assert(model.get_item(i) === made[i], `row ${i}`);
 });
 
+// A Promise resolved after ms, rejected with CANCELLED when cancellable is.
+function cancellableSleep(ms, cancellable) {
+    return new Promise((resolve, reject) => {
+        let handler = 0;
+        const id = GLib.timeout_add(GLib.PRIORITY_DEFAULT, ms, () => {
+            if (handler)
+                cancellable.disconnect(handler);
+            resolve();
+            return GLib.SOURCE_REMOVE;
+        });
+        if (cancellable) {
+            // Gio.Cancellable.connect is g_cancellable_connect().
+            handler = cancellable.connect(() => {
+                GLib.source_remove(id);
+                reject(new GLib.Error(Gio.IOErrorEnum, Gio.IOErrorEnum.CANCELLED, 'cancelled'));
+            });
+        }
+    });
+}
+
+test('Agen.generator(): the body sees the step cancellable as this.cancellable', async () => {
+    const sleepy = Agen.generator(async function* (ms) {
+        try {
+            await cancellableSleep(ms, this.cancellable);
+            yield 'slept';
+        } catch (e) {
+            if (!e.matches?.(Gio.IOErrorEnum, Gio.IOErrorEnum.CANCELLED))
+                throw e;
+            yield 'cancelled';
+        }
+    });
+    const gen = sleepy(60000);
+    assert(gen instanceof Agen.Generator);
+    const cancellable = new Gio.Cancellable();
+    const pending = gen.withCancellable(cancellable).next();
+    await sleep(20);
+    cancellable.cancel();
+    assertDeepEqual(await pending, {value: 'cancelled', done: false});
+    await gen.return();
+
+    // From C: sum_async passes its cancellable to every next (and, a
+    // GTask, reports CANCELLED once it is cancelled).
+    let sawCancel = false;
+    const counting = Agen.generator(async function* () {
+        yield 1;
+        try {
+            await cancellableSleep(60000, this.cancellable);
+            yield 100;
+        } catch (e) {
+            sawCancel = e.matches(Gio.IOErrorEnum, Gio.IOErrorEnum.CANCELLED);
+        }
+    });
+    const c2 = new Gio.Cancellable();
+    const sum = new Promise((resolve, reject) => {
+        AgenTest.sum_async(counting(), c2, (source, result) => {
+            try {
+                resolve(AgenTest.sum_finish(result));
+            } catch (e) {
+                reject(e);
+            }
+        });
+    });
+    await sleep(20);
+    c2.cancel();
+    assertError(await assertRejects(sum), Gio.IOErrorEnum, Gio.IOErrorEnum.CANCELLED, 'sum');
+    assert(sawCancel, 'the JS body did not see the cancellation');
+});
+
+test('Agen.generator() refuses what is not a generator function', () => {
+    assert(assertThrows(() => Agen.generator(3)) instanceof TypeError);
+    assert(assertThrows(() => Agen.generator(() => 3)()) instanceof TypeError);
+});
+
 test('AgenContextManager (C) around a JS-made generator', async () => {
     const log = [];
     const session = Agen.contextManager(async function* (name) {

@@ -14,7 +14,8 @@
 //   Promises of {value, done}); withCancellable(c) for the same with a
 //   Gio.Cancellable;
 // - Agen.wrap(asyncGen): a driven Agen.Generator answering each step from
-//   a JS async generator, on the thread's own stack;
+//   a JS async generator, on the thread's own stack; Agen.generator(fn),
+//   the same for fn(...args), whose body sees the step's cancellable;
 // - Promise forms of Agen.Aclosing and Agen.ContextManager, and
 //   Agen.aclosing(gen, fn), Agen.withContext(cm, fn), Agen.contextManager(fn).
 //
@@ -345,8 +346,9 @@ var _init = (function () {
     // itself alive through its own step function): the driver holds it only
     // while a step waits for its answer.
     class Driver {
-        constructor(iterator) {
+        constructor(iterator, context = null) {
             this.iterator = iterator;
+            this.context = context;
             this.generator = null;
             this.step = 0;
             this.onResult = result => {
@@ -367,6 +369,8 @@ var _init = (function () {
 
         release() {
             this.generator = null;
+            if (this.context !== null)
+                this.context._cancellable = null;
             pendingSteps.delete(this);
         }
 
@@ -376,9 +380,11 @@ var _init = (function () {
             g.answer_error(error);
         }
 
-        run(g, kind, value, thrown) {
+        run(g, kind, value, thrown, cancellable) {
             const iterator = this.iterator;
             let result;
+            if (this.context !== null)
+                this.context._cancellable = cancellable;
             try {
                 switch (kind) {
                 case STEP_NEXT:
@@ -398,6 +404,8 @@ var _init = (function () {
                 }
             } catch (e) {
                 // A sync generator's body raised, or an iterator's method threw.
+                if (this.context !== null)
+                    this.context._cancellable = null;
                 answerError(g, e);
                 return true;
             }
@@ -410,9 +418,24 @@ var _init = (function () {
                     watchdog = GLib.timeout_add(GLib.PRIORITY_DEFAULT, WATCHDOG_MS, watchdogTick);
                 result.then(this.onResult, this.onError);
             } else {
+                if (this.context !== null)
+                    this.context._cancellable = null;
                 answerResult(g, result);
             }
             return true;
+        }
+    }
+
+    // What the body of a generator made by Agen.generator() gets as `this`.
+    class StepContext {
+        constructor() {
+            this._cancellable = null;
+        }
+
+        // The cancellable of the step in progress (the one its consumer
+        // passed to next_async() and the like), or null.
+        get cancellable() {
+            return this._cancellable;
         }
     }
 
@@ -451,9 +474,30 @@ var _init = (function () {
             throw new TypeError('Agen.wrap() needs an async generator object ' +
                 '(or any iterator with next, throw and return methods)');
         }
-        const driver = new Driver(iterator);
-        return Agen.Generator.new_driven(
-            (g, kind, value, thrown) => driver.run(g, kind, value, thrown));
+        return drive(new Driver(iterator));
+    }
+
+    function drive(driver) {
+        return Agen.Generator.new_driven((g, kind, value, thrown, cancellable) =>
+            driver.run(g, kind, value, thrown, cancellable));
+    }
+
+    // const lines = Agen.generator(async function* (file) { ... this.cancellable ... });
+    // lines(file) is an Agen.Generator whose body sees, as
+    // this.cancellable, the cancellable of the step in progress.
+    function generator(generatorFunction) {
+        if (typeof generatorFunction !== 'function')
+            throw new TypeError('Agen.generator() needs a generator function');
+        return function (...args) {
+            const context = new StepContext();
+            const iterator = generatorFunction.apply(context, args);
+            if (iterator === null || typeof iterator !== 'object' ||
+                typeof iterator.next !== 'function' ||
+                typeof iterator.throw !== 'function' ||
+                typeof iterator.return !== 'function')
+                throw new TypeError('Agen.generator(): the function did not return a generator');
+            return drive(new Driver(iterator, context));
+        };
     }
 
     // Agen.callBlocking(fn): a Promise of fn()'s result, fn being called from
@@ -605,9 +649,9 @@ var _init = (function () {
     function contextManager(asyncGenFunction) {
         if (typeof asyncGenFunction !== 'function')
             throw new TypeError('Agen.contextManager() needs an async generator function');
+        const make = generator(asyncGenFunction);
         return function (...args) {
-            return Agen.ContextManager.new_for_generator(
-                wrap(asyncGenFunction.apply(this, args)));
+            return Agen.ContextManager.new_for_generator(make(...args));
         };
     }
 
@@ -705,6 +749,7 @@ var _init = (function () {
         };
 
         Agen.wrap = wrap;
+        Agen.generator = generator;
         Agen.callBlocking = callBlocking;
         Agen.aclosing = aclosing;
         Agen.withContext = withContext;
