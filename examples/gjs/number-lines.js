@@ -18,9 +18,9 @@ import Agen from 'gi://Agen';
 import AgenTest from 'gi://AgenTest';
 import System from 'system';
 
-function readLineAsync(stream) {
+function readLineAsync(stream, cancellable) {
     return new Promise((resolve, reject) => {
-        stream.read_line_async(GLib.PRIORITY_DEFAULT, null, (source, result) => {
+        stream.read_line_async(GLib.PRIORITY_DEFAULT, cancellable, (source, result) => {
             try {
                 resolve(stream.read_line_finish_utf8(result)[0]);
             } catch (e) {
@@ -30,9 +30,9 @@ function readLineAsync(stream) {
     });
 }
 
-function readAsync(file) {
+function readAsync(file, cancellable) {
     return new Promise((resolve, reject) => {
-        file.read_async(GLib.PRIORITY_DEFAULT, null, (source, result) => {
+        file.read_async(GLib.PRIORITY_DEFAULT, cancellable, (source, result) => {
             try {
                 resolve(file.read_finish(result));
             } catch (e) {
@@ -42,14 +42,18 @@ function readAsync(file) {
     });
 }
 
-// A JS async generator: the lines of a file, read with GIO without
-// blocking the main loop. Closing it (return, break) closes the stream.
-async function* readLines(file) {
-    const stream = new Gio.DataInputStream({base_stream: await readAsync(file)});
+// A JS async generator made an Agen.Generator: the lines of a file, read
+// with GIO without blocking the main loop, each read with the cancellable
+// of the step (this.cancellable). Closing it (return, break) closes the
+// stream.
+const readLines = Agen.generator(async function* (file) {
+    const stream = new Gio.DataInputStream({
+        base_stream: await readAsync(file, this.cancellable),
+    });
     try {
         for (;;) {
             // eslint-disable-next-line no-await-in-loop
-            const line = await readLineAsync(stream);
+            const line = await readLineAsync(stream, this.cancellable);
             if (line === null)
                 return;
             yield line;
@@ -57,7 +61,7 @@ async function* readLines(file) {
     } finally {
         stream.close(null);
     }
-}
+});
 
 const [path] = System.programArgs;
 if (!path) {
@@ -65,9 +69,9 @@ if (!path) {
     System.exit(2);
 }
 
-// Agen.wrap() makes the JS generator an Agen.Generator; a C body consumes
-// it with yield_from, and JS consumes that C generator with for await.
-const lines = AgenTest.delegate(Agen.wrap(readLines(Gio.File.new_for_commandline_arg(path))), 1);
+// A C body consumes the JS generator with yield_from, and JS consumes
+// that C generator with for await.
+const lines = AgenTest.delegate(readLines(Gio.File.new_for_commandline_arg(path)), 1);
 const numbers = AgenTest.count(GLib.MAXINT32);
 
 try {
