@@ -1325,6 +1325,77 @@ test_fill_cancel (void)
   sink_result_clear (&r);
 }
 
+/* A whole pipeline in a thread with a main context of its own: every
+ * timeout, idle and callback of the combinators and sinks must land in that
+ * context (nobody iterates the global default one meanwhile). */
+static gpointer
+pipeline_thread (gpointer data)
+{
+  GMainContext *context = g_main_context_new ();
+  g_autoptr(Source) a = NULL;
+  g_autoptr(Source) b = NULL;
+  AgenGenerator *ga, *gb, *merged, *batched, *firsts;
+  AgenGenerator *sources[2];
+  SinkResult r = { 0, };
+  guint total = 0;
+
+  g_main_context_push_thread_default (context);
+
+  ga = source_new (&a, 6);
+  gb = source_new (&b, 4);
+  a->sleep_ms = 1;
+  b->base = 100;
+  b->sleep_ms = 2;
+  sources[0] = ga;
+  sources[1] = gb;
+  merged = agen_merge (sources, 2);
+  batched = agen_generator_batch (merged, 3, 1);
+  firsts = agen_generator_take (batched, 100);
+  agen_generator_collect_async (firsts, NULL, collect_cb, &r);
+  while (!r.done)
+    g_main_context_iteration (context, TRUE);
+
+  g_assert_no_error (r.error);
+  G_GNUC_BEGIN_IGNORE_DEPRECATIONS
+  for (guint i = 0; i < r.items->len; i++)
+    {
+      GValueArray *batch = g_value_get_boxed (g_ptr_array_index (r.items, i));
+
+      g_assert_cmpuint (batch->n_values, >=, 1);
+      g_assert_cmpuint (batch->n_values, <=, 3);
+      total += batch->n_values;
+    }
+  G_GNUC_END_IGNORE_DEPRECATIONS
+  g_assert_cmpuint (total, ==, 10);
+  g_assert_true (a->cleaned);
+  g_assert_true (b->cleaned);
+  sink_result_clear (&r);
+
+  g_object_unref (firsts);
+  g_object_unref (batched);
+  g_object_unref (merged);
+  g_object_unref (ga);
+  g_object_unref (gb);
+  while (g_main_context_pending (context))
+    g_main_context_iteration (context, FALSE);
+  g_main_context_pop_thread_default (context);
+  g_main_context_unref (context);
+
+  return GINT_TO_POINTER (TRUE);
+}
+
+static void
+test_pipeline_other_thread (void)
+{
+  GThread *thread;
+
+  g_test_summary ("merge, batch (with its timeout), take and collect in a "
+                  "thread whose own main context is the owner");
+
+  thread = g_thread_new ("pipeline", pipeline_thread, NULL);
+  g_assert_true (GPOINTER_TO_INT (g_thread_join (thread)));
+}
+
 static void
 count_changes_cb (GListModel *model,
                   guint       position,
@@ -1422,6 +1493,7 @@ main (int   argc,
   g_test_add_func ("/Agen/Sinks/write-lines", test_write_lines);
   g_test_add_func ("/Agen/Sinks/write-flow-control", test_write_flow_control);
   g_test_add_func ("/Agen/Sinks/write-error", test_write_error);
+  g_test_add_func ("/Agen/Sinks/pipeline-other-thread", test_pipeline_other_thread);
   g_test_add_func ("/Agen/Sinks/fill-list-store", test_fill_list_store);
   g_test_add_func ("/Agen/Sinks/fill-cancel", test_fill_cancel);
 

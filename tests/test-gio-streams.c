@@ -526,6 +526,43 @@ test_chunks_close_early (void)
   agen_test_result_clear (&r);
 }
 
+static void
+test_stream_read_error (void)
+{
+  int fds[2];
+  g_autoptr(GInputStream) bad_lines = NULL;
+  g_autoptr(GInputStream) bad_chunks = NULL;
+  g_autoptr(AgenGenerator) lines = NULL;
+  g_autoptr(AgenGenerator) chunks = NULL;
+  AgenTestResult r = AGEN_TEST_RESULT_INIT;
+
+  g_test_summary ("A read that fails fails the generator with the stream's "
+                  "error, once");
+
+  /* Streams on descriptors that are not open: every read fails (EBADF). */
+  g_assert_cmpint (pipe (fds), ==, 0);
+  close (fds[0]);
+  close (fds[1]);
+  bad_lines = g_unix_input_stream_new (fds[0], FALSE);
+  bad_chunks = g_unix_input_stream_new (fds[1], FALSE);
+  lines = agen_input_stream_lines (bad_lines, AGEN_STREAM_FLAGS_NONE, 0);
+  chunks = agen_input_stream_chunks (bad_chunks, AGEN_STREAM_FLAGS_NONE, 0);
+
+  agen_test_next (lines, NULL, &r);
+  g_assert_nonnull (r.error);
+  g_assert_true (r.error->domain == G_IO_ERROR);
+  g_assert_false (r.ok);
+  agen_test_next (lines, NULL, &r);
+  agen_test_assert_finished (&r);
+
+  agen_test_next (chunks, NULL, &r);
+  g_assert_nonnull (r.error);
+  g_assert_false (r.ok);
+  agen_test_next (chunks, NULL, &r);
+  agen_test_assert_finished (&r);
+  agen_test_result_clear (&r);
+}
+
 /* Subprocess --------------------------------------------------------------- */
 
 static void
@@ -695,6 +732,7 @@ main (int   argc,
   g_test_add_func ("/Agen/Gio/Lines/socket-pair", test_lines_socket_pair);
   g_test_add_func ("/Agen/Gio/Chunks/pipe", test_chunks_pipe);
   g_test_add_func ("/Agen/Gio/Chunks/close-early", test_chunks_close_early);
+  g_test_add_func ("/Agen/Gio/Streams/read-error", test_stream_read_error);
   g_test_add_func ("/Agen/Gio/Subprocess/lines", test_subprocess_lines);
   g_test_add_func ("/Agen/Gio/Subprocess/exit-status", test_subprocess_lines_exit_status);
   g_test_add_func ("/Agen/Gio/Subprocess/close-early", test_subprocess_lines_close_early);
