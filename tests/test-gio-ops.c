@@ -436,6 +436,26 @@ test_map_close (void)
 }
 
 static void
+test_map_dropped (void)
+{
+  g_autoptr(Source) s = NULL;
+  g_autoptr(AgenGenerator) source = source_new (&s, 10);
+  Callback cb = { -1, 0, FALSE };
+  AgenGenerator *gen = agen_generator_map (source, double_cb, &cb, callback_destroy);
+  gint64 deadline = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
+
+  g_test_summary ("Dropping a suspended map: the default finalizer closes "
+                  "it, and so its source");
+
+  g_assert_cmpint (next_int (gen), ==, 0);
+  g_object_unref (gen);
+  while (!(s->cleaned && cb.destroyed) && g_get_monotonic_time () < deadline)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_true (s->cleaned);
+  g_assert_true (cb.destroyed);
+}
+
+static void
 test_map_send_throw (void)
 {
   g_autoptr(Source) s = NULL;
@@ -1465,6 +1485,7 @@ main (int   argc,
   g_test_add_func ("/Agen/Ops/map-source-error", test_map_source_error);
   g_test_add_func ("/Agen/Ops/map-close", test_map_close);
   g_test_add_func ("/Agen/Ops/map-throw", test_map_send_throw);
+  g_test_add_func ("/Agen/Ops/map-dropped", test_map_dropped);
   g_test_add_func ("/Agen/Ops/map-in-fiber", test_map_in_fiber);
   g_test_add_func ("/Agen/Ops/filter", test_filter);
   g_test_add_func ("/Agen/Ops/filter-error-close", test_filter_error_close);
