@@ -13,15 +13,14 @@
 
 /*
  * A fiber body over g_file_enumerator_next_files_async(), BATCH_SIZE infos
- * per request. While the consumer takes the infos of one batch, the next
- * batch is already being read (GIO does that on a worker thread), so the
- * consumer rarely waits for the disk at all.
+ * per request, awaited with the step's cancellable when the infos of the
+ * previous batch have all been yielded.
  *
- * That read ahead is started with a cancellable of the walk's own,
- * io_cancellable, not the step cancellable (the request outlives the step
- * that started it). Each step that has to wait for a batch links its own
- * cancellable to io_cancellable for as long as it waits, so cancelling the
- * step still cancels the read it waits for.
+ * It does not read ahead (ask for the next batch while the consumer takes
+ * the current one): measured on a 2-CPU machine shared with other work,
+ * reading ahead made listing a directory 10-40 % slower, not faster, since
+ * the worker thread then competes with the consumer for a CPU (see
+ * docs/performance.md, B8).
  */
 
 /* Infos per next_files request, for every directory. */
@@ -32,9 +31,7 @@ typedef struct
   GFile           *dir;
   GFileEnumerator *enumerator;
   GList           *infos;      /* the current batch, not yet yielded */
-  gboolean         reading;    /* a next_files request is pending */
   gboolean         done;       /* the enumerator has given its last batch */
-  GError          *error;      /* a read's error, for when infos runs out */
 } Frame;
 
 typedef struct
@@ -44,7 +41,6 @@ typedef struct
   GFileQueryInfoFlags  query_flags;
   AgenChildrenFlags    flags;
   GPtrArray           *frames;   /* of Frame*, the innermost last */
-  GCancellable        *io_cancellable;
 } Walk;
 
 static void
@@ -53,7 +49,6 @@ frame_free (gpointer data)
   Frame *frame = data;
 
   g_list_free_full (frame->infos, g_object_unref);
-  g_clear_error (&frame->error);
   g_clear_object (&frame->enumerator);
   g_clear_object (&frame->dir);
   g_free (frame);
@@ -67,77 +62,35 @@ walk_free (gpointer data)
   g_clear_object (&walk->directory);
   g_free (walk->attributes);
   g_ptr_array_unref (walk->frames);
-  g_clear_object (&walk->io_cancellable);
   g_free (walk);
 }
 
-static void
-cancel_io_cb (GCancellable *cancellable,
-              gpointer      user_data)
+/* Reads the next batch of frame into frame->infos (empty: the end). */
+static gboolean
+read_batch (AgenGenerator  *self,
+            Frame          *frame,
+            GError        **error)
 {
-  g_cancellable_cancel (user_data);
-}
+  GError *local_error = NULL;
 
-/* Awaits the result of the operation this body started with
- * AGEN_AWAIT_CALLBACK and io_cancellable, cancelling it if the step's
- * cancellable is cancelled meanwhile. */
-static GAsyncResult *
-await_io (AgenGenerator *self,
-          Walk          *walk)
-{
-  GCancellable *step = agen_generator_get_cancellable (self);
-  GAsyncResult *result;
-  gulong handler = 0;
-
-  if (step != NULL)
-    handler = g_cancellable_connect (step, G_CALLBACK (cancel_io_cb),
-                                     walk->io_cancellable, NULL);
-  result = agen_generator_await (self);
-  if (step != NULL)
-    g_cancellable_disconnect (step, handler);
-
-  /* Once cancelled, a cancellable stays so: the next request needs a
-   * fresh one. */
-  if (g_cancellable_is_cancelled (walk->io_cancellable))
-    {
-      g_object_unref (walk->io_cancellable);
-      walk->io_cancellable = g_cancellable_new ();
-    }
-
-  return result;
-}
-
-static void
-start_read (AgenGenerator *self,
-            Walk          *walk,
-            Frame         *frame)
-{
-  g_assert (!frame->reading);
-  frame->reading = TRUE;
   g_file_enumerator_next_files_async (frame->enumerator, BATCH_SIZE,
-                                      G_PRIORITY_DEFAULT, walk->io_cancellable,
+                                      G_PRIORITY_DEFAULT,
+                                      agen_generator_get_cancellable (self),
                                       AGEN_AWAIT_CALLBACK (self));
+  frame->infos = g_file_enumerator_next_files_finish (frame->enumerator,
+                                                      agen_generator_await (self),
+                                                      &local_error);
+  if (local_error != NULL)
+    {
+      g_propagate_error (error, local_error);
+      return FALSE;
+    }
+  frame->done = frame->infos == NULL;
+
+  return TRUE;
 }
 
-/* Collects the pending read of frame: its infos go after those not yet
- * yielded, its error into frame->error. */
-static void
-finish_read (AgenGenerator *self,
-             Walk          *walk,
-             Frame         *frame)
-{
-  GList *infos;
-
-  g_assert (frame->reading);
-  infos = g_file_enumerator_next_files_finish (frame->enumerator,
-                                               await_io (self, walk),
-                                               &frame->error);
-  frame->reading = FALSE;
-  frame->done = infos == NULL;
-  frame->infos = g_list_concat (frame->infos, infos);
-}
-
-/* Opens dir and pushes its frame, its first read started. */
+/* Opens dir and pushes its frame. */
 static gboolean
 push_frame (AgenGenerator  *self,
             Walk           *walk,
@@ -148,9 +101,10 @@ push_frame (AgenGenerator  *self,
   Frame *frame;
 
   g_file_enumerate_children_async (dir, walk->attributes, walk->query_flags,
-                                   G_PRIORITY_DEFAULT, walk->io_cancellable,
+                                   G_PRIORITY_DEFAULT,
+                                   agen_generator_get_cancellable (self),
                                    AGEN_AWAIT_CALLBACK (self));
-  enumerator = g_file_enumerate_children_finish (dir, await_io (self, walk),
+  enumerator = g_file_enumerate_children_finish (dir, agen_generator_await (self),
                                                  error);
   if (enumerator == NULL)
     return FALSE;
@@ -159,32 +113,17 @@ push_frame (AgenGenerator  *self,
   frame->dir = g_object_ref (dir);
   frame->enumerator = enumerator;
   g_ptr_array_add (walk->frames, frame);
-  start_read (self, walk, frame);
 
   return TRUE;
 }
 
-/* Ends the innermost frame: waits for its pending read, if any, and closes
- * its enumerator. Cleanup: not cancellable by the step. */
+/* Ends the innermost frame: closes its enumerator. Cleanup: not
+ * cancellable by the step, which may be cancelled already. */
 static void
 pop_frame (AgenGenerator *self,
            Walk          *walk)
 {
   Frame *frame = g_ptr_array_index (walk->frames, walk->frames->len - 1);
-
-  if (frame->reading)
-    {
-      GList *infos;
-
-      g_cancellable_cancel (walk->io_cancellable);
-      infos = g_file_enumerator_next_files_finish (frame->enumerator,
-                                                   agen_generator_await (self),
-                                                   NULL);
-      g_list_free_full (infos, g_object_unref);
-      frame->reading = FALSE;
-      g_object_unref (walk->io_cancellable);
-      walk->io_cancellable = g_cancellable_new ();
-    }
 
   g_file_enumerator_close_async (frame->enumerator, G_PRIORITY_DEFAULT, NULL,
                                  AGEN_AWAIT_CALLBACK (self));
@@ -239,15 +178,9 @@ walk_body (AgenGenerator  *self,
 
       if (frame->infos == NULL)
         {
-          GError *local_error;
+          GError *local_error = NULL;
 
-          if (!frame->reading && !frame->done && frame->error == NULL)
-            start_read (self, walk, frame);
-          if (frame->reading)
-            finish_read (self, walk, frame);
-
-          local_error = g_steal_pointer (&frame->error);
-          if (local_error != NULL)
+          if (!frame->done && !read_batch (self, frame, &local_error))
             {
               /* A subdirectory that fails mid-way is reported like one
                * that cannot be opened: by its parent, below. */
@@ -277,9 +210,6 @@ walk_body (AgenGenerator  *self,
               pop_frame (self, walk);
               continue;
             }
-          /* Read ahead while the consumer takes this batch. */
-          if (!frame->done)
-            start_read (self, walk, frame);
         }
 
       info = frame->infos->data;
@@ -302,10 +232,6 @@ walk_body (AgenGenerator  *self,
       if (ok && subdir != NULL)
         {
           GError *local_error = NULL;
-
-          /* One await at a time: the read ahead first. */
-          if (frame->reading)
-            finish_read (self, walk, frame);
 
           if (!push_frame (self, walk, subdir, &local_error))
             {
@@ -342,9 +268,8 @@ walk_body (AgenGenerator  *self,
  * [class@Gio.FileInfo]s, in the order the file system gives them.
  *
  * Underneath it reads batches of 100 infos with
- * [method@Gio.FileEnumerator.next_files_async], reading the next batch
- * while the consumer takes the current one; every read it waits for is
- * cancelled when the step's cancellable is.
+ * [method@Gio.FileEnumerator.next_files_async], the next batch when the
+ * consumer has taken the current one, with the step's cancellable.
  *
  * With %AGEN_CHILDREN_FLAGS_RECURSIVE it walks the whole tree depth first:
  * the info of a subdirectory comes right before its contents, each info
@@ -389,7 +314,6 @@ agen_file_children (GFile               *directory,
   walk->query_flags = query_flags;
   walk->flags = flags;
   walk->frames = g_ptr_array_new_with_free_func (frame_free);
-  walk->io_cancellable = g_cancellable_new ();
 
   gen = agen_generator_new (walk_body, walk, walk_free);
   agen_generator_set_name (gen, "file-children");
