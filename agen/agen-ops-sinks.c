@@ -12,6 +12,7 @@
 
 #include <glib/gi18n-lib.h>
 
+#include "agen-error.h"
 #include "agen-ops.h"
 
 /*
@@ -42,6 +43,7 @@ typedef enum
   AFTER_FULL,     /* the batch was full: go on in a later pass */
   AFTER_WAIT,     /* the source's step goes on: wait for it */
   AFTER_END,      /* the source ended (source_error if it failed) */
+  AFTER_NEXT,     /* the source belongs to another thread: next_async */
 } After;
 
 typedef enum
@@ -369,6 +371,28 @@ wait_cb (GObject      *object,
   sink_continue (task);
 }
 
+static void
+next_cb (GObject      *object,
+         GAsyncResult *result,
+         gpointer      user_data)
+{
+  GTask *task = user_data;
+  Sink *sink = g_task_get_task_data (task);
+  GValue item = G_VALUE_INIT;
+  GError *error = NULL;
+
+  if (agen_generator_next_finish (AGEN_GENERATOR (object), result, &item, &error))
+    {
+      sink_pull (task, &item);
+      return;
+    }
+
+  g_value_unset (&item);
+  sink->after = AFTER_END;
+  sink->source_error = error;
+  sink_continue (task);
+}
+
 static gboolean
 next_batch_cb (gpointer user_data)
 {
@@ -392,6 +416,11 @@ sink_continue (GTask *task)
 
     case AFTER_END:
       sink_return (task, g_steal_pointer (&sink->source_error));
+      break;
+
+    case AFTER_NEXT:
+      agen_generator_next_async (g_task_get_source_object (task),
+                                 g_task_get_cancellable (task), next_cb, task);
       break;
 
     case AFTER_FULL:
@@ -450,6 +479,13 @@ sink_pull (GTask  *task,
         {
           g_clear_error (&error);
           sink->after = AFTER_WAIT;
+        }
+      else if (g_error_matches (error, AGEN_ERROR, AGEN_ERROR_WRONG_CONTEXT))
+        {
+          /* Owned by another thread's context, where try_next cannot run
+           * the body: the ordinary next_async hands each step over. */
+          g_clear_error (&error);
+          sink->after = AFTER_NEXT;
         }
       else
         {

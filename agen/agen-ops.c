@@ -106,6 +106,15 @@ relay_pull (Relay *relay)
                                          relay_item_cb, relay);
               return;
             }
+          if (g_error_matches (error, AGEN_ERROR, AGEN_ERROR_WRONG_CONTEXT))
+            {
+              /* A source owned by another thread's context: the ordinary
+               * path, which hands the step over to that thread. */
+              g_error_free (error);
+              agen_generator_next_async (relay->source, relay->cancellable,
+                                         relay_item_cb, relay);
+              return;
+            }
           relay_end (relay, error);
           return;
         }
@@ -527,6 +536,13 @@ chain_pull (Chain *chain)
           g_error_free (error);
           chain->waiting = TRUE;
           agen_generator_wait_async (source, chain->cancellable, chain_item_cb, chain);
+          return;
+        }
+      if (g_error_matches (error, AGEN_ERROR, AGEN_ERROR_WRONG_CONTEXT))
+        {
+          /* Owned by another thread's context: see relay_pull(). */
+          g_error_free (error);
+          agen_generator_next_async (source, chain->cancellable, chain_item_cb, chain);
           return;
         }
       if (error != NULL)

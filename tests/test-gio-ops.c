@@ -1416,6 +1416,83 @@ test_pipeline_other_thread (void)
   g_assert_true (GPOINTER_TO_INT (g_thread_join (thread)));
 }
 
+/* A source owned by a worker thread's context, pulled by a map and a
+ * collect in the main thread: try_next cannot run its body here, so both
+ * fall back to next_async, which hands each step over to the owner. */
+typedef struct
+{
+  AgenGenerator *source;
+  AgenGenerator *source2;
+  gint           started;   /* atomic */
+  gint           stop;      /* atomic */
+  GMainContext  *context;
+} Owner;
+
+static gpointer
+owner_thread (gpointer data)
+{
+  Owner *owner = data;
+  g_auto(GValue) first = G_VALUE_INIT;
+  g_autoptr(GError) error = NULL;
+
+  g_main_context_push_thread_default (owner->context);
+  /* The first operation makes this thread's context the owner. */
+  g_assert_true (agen_generator_next (owner->source, NULL, &first, &error));
+  agen_test_assert_int (&first, 0);
+  g_value_unset (&first);
+  g_assert_true (agen_generator_next (owner->source2, NULL, &first, &error));
+  g_atomic_int_set (&owner->started, 1);
+  while (!g_atomic_int_get (&owner->stop))
+    g_main_context_iteration (owner->context, TRUE);
+  g_main_context_pop_thread_default (owner->context);
+
+  return NULL;
+}
+
+static void
+test_source_other_thread (void)
+{
+  g_autoptr(Source) s = NULL;
+  g_autoptr(Source) s2 = NULL;
+  Owner owner = { NULL, NULL, 0, 0, g_main_context_new () };
+  Callback cb = { -1, 0, FALSE };
+  g_autoptr(AgenGenerator) gen = NULL;
+  g_autoptr(GArray) ints = NULL;
+  g_autoptr(GError) error = NULL;
+  SinkResult r = { 0, };
+  const int expected[] = { 2, 4, 6, 8 };
+  GThread *thread;
+
+  g_test_summary ("A source owned by another thread's context: map and "
+                  "collect fall back from try_next to next_async");
+
+  owner.source = source_new (&s, 5);
+  owner.source2 = source_new (&s2, 300);
+  thread = g_thread_new ("owner", owner_thread, &owner);
+  agen_test_wait_atomic (&owner.started, 1, 5000);
+
+  /* Item 0 went to the owner thread. */
+  gen = agen_generator_map (owner.source, double_cb, &cb, callback_destroy);
+  ints = drain_ints (gen, &error);
+  g_assert_no_error (error);
+  assert_ints (ints, expected, 4);
+
+  agen_generator_collect_async (owner.source2, NULL, collect_cb, &r);
+  agen_test_spin_until (&r.done, 5000);
+  g_assert_no_error (r.error);
+  g_assert_cmpuint (r.items->len, ==, 299);
+  agen_test_assert_int ((GValue *) g_ptr_array_index (r.items, 298), 299);
+  sink_result_clear (&r);
+
+  g_atomic_int_set (&owner.stop, 1);
+  g_main_context_wakeup (owner.context);
+  g_thread_join (thread);
+  g_clear_object (&gen);
+  g_clear_object (&owner.source);
+  g_clear_object (&owner.source2);
+  g_main_context_unref (owner.context);
+}
+
 static void
 count_changes_cb (GListModel *model,
                   guint       position,
@@ -1515,6 +1592,7 @@ main (int   argc,
   g_test_add_func ("/Agen/Sinks/write-flow-control", test_write_flow_control);
   g_test_add_func ("/Agen/Sinks/write-error", test_write_error);
   g_test_add_func ("/Agen/Sinks/pipeline-other-thread", test_pipeline_other_thread);
+  g_test_add_func ("/Agen/Sinks/source-other-thread", test_source_other_thread);
   g_test_add_func ("/Agen/Sinks/fill-list-store", test_fill_list_store);
   g_test_add_func ("/Agen/Sinks/fill-cancel", test_fill_cancel);
 
