@@ -301,6 +301,7 @@ struct _Merge
   gboolean       shut;           /* failed, and the sources are closed */
   gboolean       closing;        /* the consumer closes (or throws) */
   GError        *throw_error;    /* what the consumer threw */
+  gboolean       dead;           /* the generator let go of it */
 };
 
 typedef struct
@@ -318,12 +319,13 @@ ready_free (gpointer data)
   g_free (ready);
 }
 
+/* The memory, once the generator and every pull and close in flight have
+ * let go (a Merge is a g_rc_box: each of those holds a reference). */
 static void
-merge_free (gpointer data)
+merge_clear (gpointer data)
 {
   Merge *merge = data;
 
-  g_assert (merge->pulling == 0);
   for (guint i = 0; i < merge->n_slots; i++)
     g_clear_object (&merge->slots[i].cancellable);
   g_free (merge->slots);
@@ -331,10 +333,31 @@ merge_free (gpointer data)
   g_ptr_array_unref (merge->sources);
   g_clear_error (&merge->error);
   g_clear_error (&merge->throw_error);
+}
+
+static void
+merge_release (Merge *merge)
+{
+  g_rc_box_release_full (merge, merge_clear);
+}
+
+static void merge_cancel_pulls (Merge *merge);
+
+/* The generator's destroy notify. Pulls are normally over by then (a close
+ * waits for them); if the generator was destroyed without a close (a
+ * finalizer hook that drops it), the pulls still in flight are cancelled
+ * and their outcomes dropped when they come. */
+static void
+merge_free (gpointer data)
+{
+  Merge *merge = data;
+
+  merge->dead = TRUE;
+  merge_cancel_pulls (merge);
   if (merge->step_cancellable != NULL)
     g_cancellable_disconnect (merge->step_cancellable, merge->step_handler);
   g_clear_object (&merge->step_cancellable);
-  g_free (merge);
+  merge_release (merge);
 }
 
 /* Stops following the waiting step's cancellable. */
@@ -357,6 +380,9 @@ merge_cancel_pulls (Merge *merge)
       g_cancellable_cancel (merge->slots[i].cancellable);
 }
 
+static void merge_closed_alive (Merge  *merge,
+                                GError *close_error);
+
 static void
 merge_closed (gpointer  data,
               GError   *close_error)
@@ -364,6 +390,20 @@ merge_closed (gpointer  data,
   Merge *merge = data;
 
   merge->closing_sources = FALSE;
+  if (merge->dead)
+    {
+      g_clear_error (&close_error);
+      merge_release (merge);
+      return;
+    }
+  merge_closed_alive (merge, close_error);
+  merge_release (merge);
+}
+
+static void
+merge_closed_alive (Merge  *merge,
+                    GError *close_error)
+{
   if (merge->closing)
     {
       /* The consumer's close (its outcome is the cleanups'), or throw. */
@@ -394,7 +434,7 @@ merge_maybe_close (Merge *merge)
       !merge->shut)
     {
       merge->closing_sources = TRUE;
-      close_all (merge->sources, merge_closed, merge);
+      close_all (merge->sources, merge_closed, g_rc_box_acquire (merge));
     }
 }
 
@@ -418,6 +458,7 @@ merge_arm (Merge *merge)
         }
       slot->pulling = TRUE;
       merge->pulling++;
+      g_rc_box_acquire (merge);   /* released by merge_item_cb() */
       agen_generator_next_async (slot->source, slot->cancellable,
                                  merge_item_cb, slot);
     }
@@ -432,6 +473,10 @@ merge_all_done (Merge *merge)
   return TRUE;
 }
 
+static void merge_item (Merge        *merge,
+                        Slot         *slot,
+                        GAsyncResult *result);
+
 static void
 merge_item_cb (GObject      *object,
                GAsyncResult *result,
@@ -439,11 +484,25 @@ merge_item_cb (GObject      *object,
 {
   Slot *slot = user_data;
   Merge *merge = slot->merge;
-  Ready *ready = g_new0 (Ready, 1);
-  GError *error = NULL;
 
   slot->pulling = FALSE;
   merge->pulling--;
+
+  if (merge->dead)
+    agen_generator_next_finish (slot->source, result, NULL, NULL);
+  else
+    merge_item (merge, slot, result);
+
+  merge_release (merge);
+}
+
+static void
+merge_item (Merge        *merge,
+            Slot         *slot,
+            GAsyncResult *result)
+{
+  Ready *ready = g_new0 (Ready, 1);
+  GError *error = NULL;
 
   if (agen_generator_next_finish (slot->source, result, &ready->value, &error))
     {
@@ -633,7 +692,7 @@ agen_merge (AgenGenerator **sources,
   if (array == NULL)
     return NULL;
 
-  merge = g_new0 (Merge, 1);
+  merge = g_rc_box_new0 (Merge);
   merge->sources = array;
   merge->n_slots = n_sources;
   merge->slots = g_new0 (Slot, MAX (n_sources, 1));
@@ -671,6 +730,7 @@ typedef struct
   GError        *throw_error;     /* what the consumer threw */
   GCancellable  *step_cancellable;
   gulong         step_handler;
+  gboolean       dead;            /* the generator let go of it */
 } Batch;
 
 static void
@@ -694,20 +754,33 @@ batch_stop_timer (Batch *batch)
     }
 }
 
+/* The memory, once the generator and the pull in flight, if any, have let
+ * go (a Batch is a g_rc_box; the pull holds a reference). */
 static void
-batch_free (gpointer data)
+batch_clear (gpointer data)
 {
   Batch *batch = data;
 
-  g_assert (!batch->pulling);
-  batch_stop_timer (batch);
-  batch_unlink_step (batch);
   g_clear_object (&batch->source);
   g_clear_object (&batch->cancellable);
   g_array_unref (batch->items);
   g_clear_error (&batch->error);
   g_clear_error (&batch->throw_error);
-  g_free (batch);
+}
+
+/* The generator's destroy notify: a pull still in flight (the generator
+ * was destroyed without a close) is cancelled and its outcome dropped. */
+static void
+batch_free (gpointer data)
+{
+  Batch *batch = data;
+
+  batch->dead = TRUE;
+  batch_stop_timer (batch);
+  batch_unlink_step (batch);
+  if (batch->pulling)
+    g_cancellable_cancel (batch->cancellable);
+  g_rc_box_release_full (batch, batch_clear);
 }
 
 /* Yields the batch to the waiting step. */
@@ -755,16 +828,30 @@ batch_timeout_cb (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
+static void batch_item (Batch        *batch,
+                        GAsyncResult *result);
+
 static void
 batch_item_cb (GObject      *object,
                GAsyncResult *result,
                gpointer      user_data)
 {
   Batch *batch = user_data;
-  GValue item = G_VALUE_INIT;
-  GError *error = NULL;
 
   batch->pulling = FALSE;
+  if (batch->dead)
+    agen_generator_next_finish (batch->source, result, NULL, NULL);
+  else
+    batch_item (batch, result);
+  g_rc_box_release_full (batch, batch_clear);
+}
+
+static void
+batch_item (Batch        *batch,
+            GAsyncResult *result)
+{
+  GValue item = G_VALUE_INIT;
+  GError *error = NULL;
 
   if (agen_generator_next_finish (batch->source, result, &item, &error))
     {
@@ -827,7 +914,7 @@ batch_pull (Batch *batch)
     }
   batch->pulling = TRUE;
   agen_generator_next_async (batch->source, batch->cancellable,
-                             batch_item_cb, batch);
+                             batch_item_cb, g_rc_box_acquire (batch));
 }
 
 /* Cancels the pull the waiting step waits for (whichever cancellable it
@@ -936,7 +1023,7 @@ agen_generator_batch (AgenGenerator *self,
   g_return_val_if_fail (AGEN_IS_GENERATOR (self), NULL);
   g_return_val_if_fail (max_items > 0, NULL);
 
-  batch = g_new0 (Batch, 1);
+  batch = g_rc_box_new0 (Batch);
   batch->source = g_object_ref (self);
   batch->max_items = max_items;
   batch->timeout_ms = timeout_ms;

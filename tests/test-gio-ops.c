@@ -1031,6 +1031,69 @@ test_merge_error_then_close (void)
   assert_end (gen);
 }
 
+/* A finalizer hook that drops a generator without closing it. */
+static void
+drop_finalizer (AgenGenerator *gen,
+                gpointer       user_data)
+{
+  (*(guint *) user_data)++;
+  g_object_unref (gen);
+}
+
+static void
+test_merge_destroyed_pulling (void)
+{
+  g_autoptr(Source) a = NULL;
+  g_autoptr(Source) b = NULL;
+  g_autoptr(Source) c = NULL;
+  g_autoptr(AgenTestWarnings) warnings = agen_test_warnings_catch ("Agen");
+  AgenGenerator *ga, *gb, *gc, *merge, *batch;
+  AgenGenerator *sources[2];
+  guint dropped = 0;
+  gint64 deadline = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
+  g_autoptr(GError) error = NULL;
+
+  g_test_summary ("A merge and a batch destroyed without a close (a "
+                  "finalizer hook drops them) while pulls are in flight: "
+                  "the pulls are cancelled, their outcomes dropped, nothing "
+                  "is touched after it is freed");
+
+  agen_set_generator_hooks (NULL, NULL, drop_finalizer, &dropped, NULL);
+
+  ga = source_new (&a, 5);
+  gb = source_new (&b, 5);
+  gc = source_new (&c, 5);
+  a->sleep_ms = 60000;
+  b->base = 100;
+  c->sleep_ms = 60000;
+  c->sleep_at = 1;
+  sources[0] = ga;
+  sources[1] = gb;
+  merge = agen_merge (sources, 2);
+  batch = agen_generator_batch (gc, 10, 1);
+
+  g_assert_cmpint (next_int (merge), ==, 100);   /* a's pull in flight */
+  assert_next_tuple (batch, "0");                /* c's pull in flight */
+  g_object_unref (merge);
+  g_object_unref (batch);
+
+  while (!(a->cleaned && c->cleaned && dropped >= 2) &&
+         g_get_monotonic_time () < deadline)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_true (a->cleaned);
+  g_assert_true (c->cleaned);
+  g_assert_cmpuint (dropped, >=, 2);
+
+  agen_set_generator_hooks (NULL, NULL, NULL, NULL, NULL);
+  agen_generator_close (gb, NULL, &error);
+  g_assert_no_error (error);
+  g_object_unref (ga);
+  g_object_unref (gb);
+  g_object_unref (gc);
+  while (g_main_context_pending (NULL))
+    g_main_context_iteration (NULL, FALSE);
+}
+
 static void
 test_no_sources (void)
 {
@@ -1582,6 +1645,7 @@ main (int   argc,
   g_test_add_func ("/Agen/Ops/merge-close", test_merge_close);
   g_test_add_func ("/Agen/Ops/merge-cancel", test_merge_cancel);
   g_test_add_func ("/Agen/Ops/merge-error-then-close", test_merge_error_then_close);
+  g_test_add_func ("/Agen/Ops/merge-destroyed-pulling", test_merge_destroyed_pulling);
   g_test_add_func ("/Agen/Ops/no-sources", test_no_sources);
   g_test_add_func ("/Agen/Ops/batch", test_batch);
   g_test_add_func ("/Agen/Ops/batch-timeout", test_batch_timeout);
