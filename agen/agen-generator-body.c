@@ -36,6 +36,38 @@ wrong_context (AgenGenerator  *self,
   return FALSE;
 }
 
+/* A yield that cannot be carried out, for one of the two reasons a body
+ * gets wrong (agen_generator_yield() checks both before calling): an unset
+ * GValue, which is a GError saying what to pass instead, and a yield with
+ * *error already set, which means an earlier yield (or await) failed and
+ * the body went on as if it had not: that error is named, since it is the
+ * cause of everything that follows. */
+gboolean
+agen_generator_yield_misused (AgenGenerator  *self,
+                              const GValue   *value,
+                              GError        **error,
+                              const char     *what)
+{
+  if (error != NULL && *error != NULL)
+    {
+      /* A programmer error: a critical, untranslated like the others. */
+      g_critical ("%s: the body of generator '%s' went on after a failed call "
+                  "and yielded again with its error still set; the earlier "
+                  "failure was: %s (%s, %d). A body must stop when a yield "
+                  "returns FALSE, normally returning FALSE itself.",
+                  what, agen_generator_display_name (self), (*error)->message,
+                  g_quark_to_string ((*error)->domain), (*error)->code);
+      return FALSE;
+    }
+
+  g_assert (value != NULL && G_VALUE_TYPE (value) == G_TYPE_INVALID);
+  g_set_error (error, AGEN_ERROR, AGEN_ERROR_FAILED,
+               _("%s: the body of generator “%s” yielded an unset GValue; "
+                 "pass NULL to yield None"),
+               what, agen_generator_display_name (self));
+  return FALSE;
+}
+
 /* The batch a yield may go straight into, or NULL. */
 G_ALWAYS_INLINE static inline AgenBatch *
 agen_generator_open_batch (AgenGenerator *self)
@@ -139,9 +171,17 @@ agen_generator_yield (AgenGenerator  *self,
   AgenBatch *batch;
 
   g_return_val_if_fail (AGEN_GENERATOR_IS_EXACTLY (self), FALSE);
-  /* Not G_IS_VALUE(): that is a type-system lookup per item. */
-  g_return_val_if_fail (value == NULL || G_VALUE_TYPE (value) != G_TYPE_INVALID, FALSE);
-  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  /* Two mistakes whose first message must name the cause: one compare
+   * each on the per-item path. Not G_IS_VALUE(): that is a type-system
+   * lookup per item. */
+  if (G_UNLIKELY ((value != NULL && G_VALUE_TYPE (value) == G_TYPE_INVALID) ||
+                  (error != NULL && *error != NULL)))
+    {
+      if (sent != NULL)
+        agen_value_init_none (sent);
+      return agen_generator_yield_misused (self, value, error, "agen_generator_yield()");
+    }
 
   if (!agen_generator_in_own_body (self))
     {
@@ -200,10 +240,12 @@ agen_generator_yield_from (AgenGenerator  *self,
 
   g_return_val_if_fail (AGEN_IS_GENERATOR (self), FALSE);
   g_return_val_if_fail (AGEN_IS_GENERATOR (inner), FALSE);
-  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
   if (return_value != NULL)
     agen_value_init_none (return_value);
+
+  if (error != NULL && *error != NULL)
+    return agen_generator_yield_misused (self, NULL, error, "agen_generator_yield_from()");
 
   if (!agen_generator_in_own_body (self))
     return wrong_context (self, "agen_generator_yield_from()", error);

@@ -68,6 +68,9 @@
 #include "config.h"
 
 #include <glib/gi18n-lib.h>
+#ifdef HAVE_DLADDR
+# include <dlfcn.h>
+#endif
 
 #include "agen-enum-types.h"
 #include "agen-error.h"
@@ -102,10 +105,52 @@ static void agen_generator_set_stack_size (AgenGenerator *self,
  * Small helpers
  * ------------------------------------------------------------------------ */
 
+/* An unnamed generator's body function as the dynamic linker knows it:
+ * "name()" when the function is an exported symbol, "(unnamed, body at
+ * file+0xoffset)" otherwise (static functions, programs linked without
+ * -rdynamic), which addr2line turns into a source line; NULL where the
+ * platform cannot tell. Interned: one string per body function, for as
+ * long as the process lives. Costs a symbol-table search, so only messages
+ * ask for it. */
+static const char *
+body_function_name (AgenGenerator *self)
+{
+#ifdef HAVE_DLADDR
+  gpointer func = self->func != NULL ? (gpointer) self->func : (gpointer) self->step_func;
+  g_autofree char *name = NULL;
+  Dl_info info;
+
+  if (func == NULL || dladdr (func, &info) == 0 || info.dli_fname == NULL)
+    return NULL;
+
+  /* dladdr() names the nearest symbol below: only an exact match is the
+   * function's own name. */
+  if (info.dli_sname != NULL && info.dli_saddr == func)
+    name = g_strdup_printf ("%s()", info.dli_sname);
+  else
+    {
+      g_autofree char *file = g_path_get_basename (info.dli_fname);
+
+      name = g_strdup_printf (_("(unnamed, body at %s+%#" G_GINTPTR_MODIFIER "x)"),
+                              file, (gintptr) ((guint8 *) func - (guint8 *) info.dli_fbase));
+    }
+
+  return g_intern_string (name);
+#else
+  return NULL;
+#endif
+}
+
 const char *
 agen_generator_display_name (AgenGenerator *self)
 {
-  return self->name != NULL ? self->name : _("(unnamed)");
+  const char *name;
+
+  if (self->name != NULL)
+    return self->name;
+
+  name = body_function_name (self);
+  return name != NULL ? name : _("(unnamed)");
 }
 
 /* Whether "running" differs from what was last notified. */

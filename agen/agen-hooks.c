@@ -12,6 +12,7 @@
 
 #include "agen-fiber-private.h"
 #include "agen-generator.h"
+#include "agen-generator-private.h"
 #include "agen-hooks.h"
 #include "agen-hooks-private.h"
 #include "agen-tsan-private.h"
@@ -206,7 +207,7 @@ agen_hooks_track (AgenDispatcher   *dispatcher,
   if (shut_down)
     g_warning ("Generator '%s' was first run under a main context whose "
                "generators have been shut down",
-               name ? name : "(unnamed)");
+               name ? name : agen_generator_display_name (generator));
 
   return hooks;
 }
@@ -272,10 +273,8 @@ shutdown_close_cb (GObject      *source,
 
   if (!agen_generator_close_finish (generator, result, &error))
     {
-      const char *name = agen_generator_get_name (generator);
-
       g_warning ("Shutdown could not close generator '%s': %s",
-                 name ? name : "(unnamed)", error->message);
+                 agen_generator_display_name (generator), error->message);
     }
 
   shutdown_step_done (shutdown);
