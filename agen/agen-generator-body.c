@@ -205,6 +205,30 @@ agen_generator_yield (AgenGenerator  *self,
   return agen_generator_yield_take (self, value != NULL ? &copy : NULL, sent, error);
 }
 
+/* agen-values.c's typed yields: value is moved, no copy made. */
+gboolean
+agen_generator_yield_value_take (AgenGenerator  *self,
+                                 GValue         *value,
+                                 const char     *what,
+                                 GError        **error)
+{
+  g_return_val_if_fail (AGEN_GENERATOR_IS_EXACTLY (self), FALSE);
+
+  if (G_UNLIKELY (error != NULL && *error != NULL))
+    {
+      g_value_unset (value);
+      return agen_generator_yield_misused (self, value, error, what);
+    }
+
+  if (!agen_generator_in_own_body (self))
+    {
+      g_value_unset (value);
+      return wrong_context (self, what, error);
+    }
+
+  return agen_generator_yield_take (self, value, NULL, error);
+}
+
 /**
  * agen_generator_yield_from: (skip)
  * @self: the generator whose body is calling

@@ -18,4 +18,5 @@
 # include "agen-aclosing.h"
 # include "agen-context-manager.h"
 # include "agen-hooks.h"
+# include "agen-values.h"
 #undef AGEN_INSIDE
