@@ -130,9 +130,14 @@ body_function_name (AgenGenerator *self)
   else
     {
       g_autofree char *file = g_path_get_basename (info.dli_fname);
+      /* Formatted apart: xgettext cannot read a G_GINTPTR_MODIFIER. */
+      g_autofree char *offset =
+        g_strdup_printf ("%#" G_GINTPTR_MODIFIER "x",
+                         (gintptr) ((guint8 *) func - (guint8 *) info.dli_fbase));
 
-      name = g_strdup_printf (_("(unnamed, body at %s+%#" G_GINTPTR_MODIFIER "x)"),
-                              file, (gintptr) ((guint8 *) func - (guint8 *) info.dli_fbase));
+      /* TRANSLATORS: what messages call a generator that has no name:
+       * the file and the offset in it of its body function */
+      name = g_strdup_printf (_("(unnamed, body at %s+%s)"), file, offset);
     }
 
   return g_intern_string (name);
@@ -297,7 +302,8 @@ agen_generator_set_ignored_exit (AgenGenerator *self,
     agen_value_clear (value);
   self->ignored_exit = TRUE;
   agen_op_set_error (op, AGEN_ERROR, AGEN_ERROR_IGNORED_EXIT,
-                     _("Generator “%s” yielded instead of closing"),
+                     _("Generator “%s” yielded instead of closing: after a yield "
+                       "fails with AGEN_ERROR_EXIT the body must return"),
                      agen_generator_display_name (self));
 }
 
