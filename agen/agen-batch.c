@@ -181,7 +181,7 @@ agen_generator_next_many_async (AgenGenerator       *self,
   g_return_if_fail (max_items > 0);
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
 
-  result = agen_result_new (self, agen_generator_next_many_async, callback, user_data);
+  result = agen_generator_new_result (self, agen_generator_next_many_async, callback, user_data);
   op = agen_result_get_op (result);
   agen_op_init (op, AGEN_OP_NEXT, NULL, NULL, cancellable, agen_result_complete_op);
 

@@ -156,7 +156,7 @@ can_step_here (AgenGenerator *self,
 {
   AgenGeneratorState state = g_atomic_int_get (&self->state);
 
-  if (cancellable != NULL || self->driven ||
+  if (cancellable != NULL || self->driven || self->try_step != NULL ||
       agen_generator_rule (state, kind) != AGEN_RULE_RUN)
     return FALSE;
 

@@ -404,7 +404,7 @@ agen_generator_get_cancellable (AgenGenerator *self)
   if (self->op == NULL)
     return NULL;
 
-  return self->op->cancellable;
+  return agen_op_get_cancellable (self->op);
 }
 
 /**

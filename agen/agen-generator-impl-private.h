@@ -14,6 +14,7 @@
 #include "agen-generator-private.h"
 #include "agen-hooks.h"
 #include "agen-op-private.h"
+#include "agen-result-private.h"
 
 G_BEGIN_DECLS
 
@@ -30,9 +31,13 @@ G_BEGIN_DECLS
  *   agen-runner-driven.c       running a body that a binding drives by
  *                              answering steps
  *   agen-batch.c               next_many
+ *   agen-generator-try.c       try_next and wait: synchronous completion
+ *                              for bindings
  *
  * They share the struct below and the functions declared here.
  */
+
+typedef struct _AgenTryStep AgenTryStep;
 
 struct _AgenGenerator
 {
@@ -98,6 +103,13 @@ struct _AgenGenerator
    * call of the next one. */
   guint               in_step;
   AgenDispatchItem    step_item;
+
+  /* The step a try_next left running, or whose outcome nobody has
+   * collected yet (agen-generator-try.c); NULL otherwise. */
+  AgenTryStep        *try_step;
+  /* How many of this generator's _async results have not called back
+   * yet: try_next must not overtake them. Atomic: any thread. */
+  gint                async_outstanding;
 };
 
 /* The type, for the argument checks of the per-item calls, where
@@ -166,6 +178,35 @@ gboolean    agen_generator_finish_op      (AgenGenerator  *self,
                                            gpointer        source_tag,
                                            GValue         *value,
                                            GError        **error);
+
+/* A result for one of self's _async calls, counted in
+ * self->async_outstanding until its callback runs. */
+static inline AgenResult *
+agen_generator_new_result (AgenGenerator       *self,
+                           gpointer             source_tag,
+                           GAsyncReadyCallback  callback,
+                           gpointer             user_data)
+{
+  AgenResult *result = agen_result_new (self, source_tag, callback, user_data);
+
+  agen_result_count_outstanding (result, &self->async_outstanding);
+  return result;
+}
+
+/* ------------------------------------------------------------------------
+ * agen-generator-try.c
+ * ------------------------------------------------------------------------ */
+
+/* For an op that is not try_next's own, on a generator with a try step
+ * (self->try_step != NULL): whether the state table may go on with op. A
+ * close discards an outcome nobody collected; any other op is refused
+ * with AGEN_ERROR_RUNNING (completed here), since it would overtake that
+ * outcome. Owner thread. */
+gboolean      agen_generator_try_step_admits (AgenGenerator *self,
+                                              AgenOp        *op);
+
+/* Frees a try step's uncollected outcome, at finalization. */
+void          agen_generator_try_step_drop   (AgenGenerator *self);
 
 /* ------------------------------------------------------------------------
  * agen-generator-body.c

@@ -335,6 +335,10 @@ agen_generator_run_op (AgenGenerator *self,
 {
   GError *error = NULL;
 
+  if (G_UNLIKELY (self->try_step != NULL) &&
+      !agen_generator_try_step_admits (self, op))
+    return;
+
   switch (agen_generator_rule (self->state, op->kind))
     {
     case AGEN_RULE_REFUSE_RUNNING:
@@ -597,6 +601,7 @@ agen_generator_finalize (GObject *object)
 
   agen_generator_release_body (self);
 
+  agen_generator_try_step_drop (self);
   g_clear_object (&self->await_pending);
   g_clear_object (&self->await_current);
   g_clear_error (&self->deferred_error);
@@ -1046,7 +1051,7 @@ agen_generator_start_async (AgenGenerator       *self,
                             GAsyncReadyCallback  callback,
                             gpointer             user_data)
 {
-  AgenResult *result = agen_result_new (self, source_tag, callback, user_data);
+  AgenResult *result = agen_generator_new_result (self, source_tag, callback, user_data);
   AgenOp *op = agen_result_get_op (result);
 
   agen_op_init (op, kind, in_value, in_error, cancellable, agen_result_complete_op);

@@ -257,6 +257,23 @@ gboolean            agen_generator_close            (AgenGenerator      *self,
                                                      GCancellable       *cancellable,
                                                      GError            **error);
 
+/* Synchronous completion, for bindings */
+
+AGEN_AVAILABLE_IN_ALL
+gboolean            agen_generator_try_next         (AgenGenerator      *self,
+                                                     GValue             *value,
+                                                     GError            **error);
+AGEN_AVAILABLE_IN_ALL
+void                agen_generator_wait_async       (AgenGenerator      *self,
+                                                     GCancellable       *cancellable,
+                                                     GAsyncReadyCallback callback,
+                                                     gpointer            user_data);
+AGEN_AVAILABLE_IN_ALL
+gboolean            agen_generator_wait_finish      (AgenGenerator      *self,
+                                                     GAsyncResult       *result,
+                                                     GValue             *value,
+                                                     GError            **error);
+
 /* Body side */
 
 AGEN_AVAILABLE_IN_ALL

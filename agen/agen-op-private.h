@@ -63,6 +63,9 @@ struct _AgenOp
    * op did not start in: an async op's callback may then run in that same
    * pass (agen_dispatcher_queue_in_pass()). */
   gboolean            complete_in_pass;
+  /* The op has no cancellable of its own, but its body gets one when it
+   * asks (agen_generator_try_next(): see agen-generator-try.c). */
+  gboolean            cancellable_on_demand;
 };
 
 /* TRUE for None (docs/semantics.md, "Values and None"): NULL, an unset
@@ -171,9 +174,23 @@ agen_op_init (AgenOp             *op,
   op->batch = NULL;
   op->caller_waits = FALSE;
   op->complete_in_pass = FALSE;
+  op->cancellable_on_demand = FALSE;
 
   if (kind != AGEN_OP_NEXT || cancellable != NULL)
     agen_op_init_inputs (op, in_value, in_error, cancellable);
+}
+
+GCancellable *agen_op_create_cancellable (AgenOp *op);
+
+/* The cancellable the body of op sees: op's own, created now if the op
+ * gets one on demand. Owner thread. */
+static inline GCancellable *
+agen_op_get_cancellable (AgenOp *op)
+{
+  if (G_LIKELY (op->cancellable != NULL || !op->cancellable_on_demand))
+    return op->cancellable;
+
+  return agen_op_create_cancellable (op);
 }
 
 /* Frees what op holds. */

@@ -61,6 +61,13 @@ agen_op_init_inputs (AgenOp             *op,
     op->in_error = g_error_copy (in_error);
 }
 
+GCancellable *
+agen_op_create_cancellable (AgenOp *op)
+{
+  op->cancellable = g_cancellable_new ();
+  return op->cancellable;
+}
+
 void
 agen_op_clear_slow (AgenOp *op)
 {

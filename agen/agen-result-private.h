@@ -32,6 +32,11 @@ AgenResult *agen_result_new          (gpointer             source_object,
                                       GAsyncReadyCallback  callback,
                                       gpointer             user_data);
 
+/* Counts the result in *counter (atomically) until just before its
+ * callback runs. */
+void        agen_result_count_outstanding (AgenResult     *self,
+                                           gint           *counter);
+
 /* The op it carries; initialise it with agen_result_complete_op as its
  * complete function. */
 AgenOp     *agen_result_get_op       (AgenResult          *self);

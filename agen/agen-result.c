@@ -24,6 +24,7 @@ struct _AgenResult
   AgenDispatcher      *dispatcher;  /* the caller's context's; owned */
   gboolean             completed;
   gboolean             claimed;     /* by a _finish call */
+  gint                *outstanding; /* decremented before the callback */
 
   AgenResult          *pool_next;
 };
@@ -166,6 +167,7 @@ agen_result_recycle (AgenResult *self)
   self->source_tag = NULL;
   self->completed = FALSE;
   self->claimed = FALSE;
+  self->outstanding = NULL;
   /* A pooled result must not keep its context alive. */
   g_clear_pointer (&self->dispatcher, agen_dispatcher_unref);
 
@@ -178,6 +180,10 @@ static void
 agen_result_dispatch (AgenDispatchItem *item)
 {
   AgenResult *self = G_STRUCT_MEMBER_P (item, -G_STRUCT_OFFSET (AgenResult, item));
+
+  /* Before the callback, which may start the next operation. */
+  if (self->outstanding != NULL)
+    g_atomic_int_dec_and_test (self->outstanding);
 
   if (self->callback != NULL)
     self->callback (self->source_object, (GAsyncResult *) self, self->user_data);
@@ -216,6 +222,14 @@ agen_result_new (gpointer            source_object,
   self->user_data = user_data;
 
   return self;
+}
+
+void
+agen_result_count_outstanding (AgenResult *self,
+                               gint       *counter)
+{
+  self->outstanding = counter;
+  g_atomic_int_inc (counter);
 }
 
 AgenOp *

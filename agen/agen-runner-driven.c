@@ -92,7 +92,7 @@ run_step (AgenGenerator *self,
   ok = self->step_func (self, kind,
                         kind == AGEN_STEP_SEND ? &op->in_value : NULL,
                         kind == AGEN_STEP_THROW ? op->in_error : exit_error,
-                        op->cancellable, self->user_data, &error);
+                        agen_op_get_cancellable (op), self->user_data, &error);
   self->in_step--;
   if (push)
     g_main_context_pop_thread_default (owner);
