@@ -34,11 +34,7 @@
  *
  *   for (guint i = 0; i < 3; i++)
  *     {
- *       g_auto(GValue) value = G_VALUE_INIT;
- *
- *       g_value_init (&value, G_TYPE_UINT);
- *       g_value_set_uint (&value, i);
- *       if (!agen_generator_yield (self, &value, NULL, error))
+ *       if (!agen_generator_yield_uint (self, i, error))
  *         return FALSE;   // closed or thrown into: clean up and let it out
  *     }
  *
@@ -46,11 +42,16 @@
  * }
  * ```
  *
+ * [method@Generator.yield] takes any [struct@GObject.Value]; the typed
+ * yields ([method@Generator.yield_uint], [method@Generator.yield_string],
+ * …) spare the boilerplate.
+ *
  * Consumers drive it with [method@Generator.next_async],
  * [method@Generator.send_async], [method@Generator.throw_async] and
  * [method@Generator.close_async], or with the blocking forms
- * ([method@Generator.next] …), which inside another generator's body
- * suspend only that body.
+ * ([method@Generator.next], [method@Generator.next_int] …), which inside
+ * another generator's body suspend only that body, or with
+ * [method@Generator.foreach_async], a function per value.
  *
  * The semantics follow PEP 525 async generators: the body does not start
  * before the first next; a close delivers %AGEN_ERROR_EXIT at the paused
