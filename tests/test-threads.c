@@ -10,12 +10,17 @@
 #include "config.h"
 
 #include <string.h>
+#include <pthread.h>
 #include <sys/resource.h>
 #include <time.h>
 
 #include <agen.h>
 
 #include "agen-test-util.h"
+
+#ifdef HAVE_VALGRIND
+# include <valgrind/valgrind.h>
+#endif
 
 /* Unless a test says otherwise, generators here are owned by the global
  * default context: the main thread creates each one and issues its first op
@@ -1133,6 +1138,130 @@ test_shutdown_from_worker (gconstpointer data)
   g_test_trap_assert_passed ();
 }
 
+/* Await results that arrive on another thread, as fast as it can send
+ * them: each may arrive before or after the body has suspended in its
+ * await. A stress test of the handover to the owner (it once lost or
+ * double-delivered a result under this load). The hand-off queue uses
+ * pthreads, which ThreadSanitizer sees, unlike GLib's locks. */
+#define N_FOREIGN_AWAITS 100000
+
+typedef struct
+{
+  GTask    *task;     /* NULL: stop */
+  gpointer  token;    /* from agen_generator_prepare_await() */
+} ForeignResult;
+
+typedef struct
+{
+  pthread_mutex_t  lock;
+  pthread_cond_t   cond;
+  GQueue           results;
+  guint            n;
+} ForeignAwaits;
+
+static void
+foreign_push (ForeignAwaits *awaits,
+              GTask         *task,
+              gpointer       token)
+{
+  ForeignResult *result = g_new0 (ForeignResult, 1);
+
+  result->task = task;
+  result->token = token;
+  pthread_mutex_lock (&awaits->lock);
+  g_queue_push_tail (&awaits->results, result);
+  pthread_cond_signal (&awaits->cond);
+  pthread_mutex_unlock (&awaits->lock);
+}
+
+static gpointer
+foreign_result_thread (gpointer data)
+{
+  ForeignAwaits *awaits = data;
+
+  for (;;)
+    {
+      ForeignResult *result;
+
+      pthread_mutex_lock (&awaits->lock);
+      while (g_queue_is_empty (&awaits->results))
+        pthread_cond_wait (&awaits->cond, &awaits->lock);
+      result = g_queue_pop_head (&awaits->results);
+      pthread_mutex_unlock (&awaits->lock);
+
+      if (result->task == NULL)
+        {
+          g_free (result);
+          return NULL;
+        }
+      /* Only the delivery happens here: a GTask returned on this thread
+       * would hand itself to the owner through GLib's own locks, which
+       * ThreadSanitizer does not see. */
+      agen_generator_resume_callback (NULL, G_ASYNC_RESULT (result->task), result->token);
+      g_object_unref (result->task);
+      g_free (result);
+    }
+}
+
+static gboolean
+foreign_awaits_body (AgenGenerator *self,
+                     gpointer       data,
+                     GError       **error)
+{
+  ForeignAwaits *awaits = data;
+  g_auto(GValue) v = G_VALUE_INIT;
+  int sum = 0;
+
+  for (guint i = 0; i < awaits->n; i++)
+    {
+      GTask *task = g_task_new (NULL, NULL, NULL, NULL);
+      GAsyncResult *res;
+      gssize got;
+
+      foreign_push (awaits, task, agen_generator_prepare_await (self));
+      res = agen_generator_await (self);
+      g_assert_true (res == G_ASYNC_RESULT (task));
+      g_task_return_int (task, 1);
+      got = g_task_propagate_int (task, error);
+      if (got != 1)
+        return FALSE;
+      sum += got;
+    }
+
+  return agen_generator_yield (self, agen_test_value_int (&v, sum), NULL, error);
+}
+
+static void
+test_await_results_from_other_thread (void)
+{
+  ForeignAwaits awaits = { .n = N_FOREIGN_AWAITS };
+  g_autoptr(AgenGenerator) gen = NULL;
+  g_auto(GValue) v = G_VALUE_INIT;
+  GError *error = NULL;
+  GThread *thread;
+
+#ifdef HAVE_VALGRIND
+  if (RUNNING_ON_VALGRIND)
+    awaits.n = 2000;
+#endif
+
+  pthread_mutex_init (&awaits.lock, NULL);
+  pthread_cond_init (&awaits.cond, NULL);
+  g_queue_init (&awaits.results);
+  gen = agen_generator_new (foreign_awaits_body, &awaits, NULL);
+  thread = g_thread_new ("results", foreign_result_thread, &awaits);
+
+  g_assert_true (agen_generator_next (gen, NULL, &v, &error));
+  g_assert_no_error (error);
+  agen_test_assert_int (&v, (int) awaits.n);
+  g_assert_true (agen_generator_close (gen, NULL, &error));
+
+  foreign_push (&awaits, NULL, NULL);
+  g_thread_join (thread);
+  pthread_cond_destroy (&awaits.cond);
+  pthread_mutex_destroy (&awaits.lock);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1161,6 +1290,7 @@ main (int   argc,
   g_test_add_data_func ("/Agen/Threads/handover-waits-for-owner/async",
                         GINT_TO_POINTER (TRUE), test_handover_waits_for_owner);
   g_test_add_func ("/Agen/Threads/owned-by-worker-context", test_owned_by_worker_context);
+  g_test_add_func ("/Agen/Threads/await-results-from-other-thread", test_await_results_from_other_thread);
   g_test_add_func ("/Agen/Threads/cancel-from-consumer-thread", test_cancel_from_consumer_thread);
   g_test_add_func ("/Agen/Threads/cancel-from-third-thread", test_cancel_from_third_thread);
   g_test_add_data_func ("/Agen/Threads/drop-suspended-from-other-thread",
