@@ -127,13 +127,6 @@ extern GType agen_generator_type_id;
  * agen-generator.c
  * ------------------------------------------------------------------------ */
 
-/* agen-generator-body.c: a yield of value, moved (agen-values.c); what
- * names the public call in messages. */
-gboolean    agen_generator_yield_value_take (AgenGenerator  *self,
-                                             GValue         *value,
-                                             const char     *what,
-                                             GError        **error);
-
 /* agen-generator-body.c: the FALSE (and message) of a yield given an unset
  * GValue or a set *error. */
 gboolean    agen_generator_yield_misused  (AgenGenerator  *self,

@@ -18,6 +18,34 @@
 
 G_BEGIN_DECLS
 
+/* A body yields an int, a string or an object in one call, and a consumer
+ * reads one back the same way, where agen_generator_yield() and
+ * agen_generator_next() take a GValue:
+ *
+ * ```c
+ * static gboolean
+ * countdown (AgenGenerator *self, gpointer user_data, GError **error)
+ * {
+ *   for (int i = GPOINTER_TO_INT (user_data); i > 0; i--)
+ *     if (!agen_generator_yield_int (self, i, error))
+ *       return FALSE;
+ *   return TRUE;
+ * }
+ *
+ * int n;
+ * while (agen_generator_next_int (gen, NULL, &n, &error))
+ *   g_print ("%d\n", n);
+ * ```
+ *
+ * They are C conveniences, left out of the introspection data (bindings
+ * have their own values); the reference shows them all the same.
+ *
+ * The typed yields are defined in agen-generator-body.c and the typed
+ * reads in agen-generator-blocking.c: each reaches the stack switch
+ * itself, as agen_generator_yield() and agen_generator_next() do, so that
+ * they cost no more than those per item.
+ */
+
 /* Body side: yield one value of a C type. */
 
 AGEN_AVAILABLE_IN_ALL
