@@ -10,6 +10,7 @@
 #include <glib/gi18n-lib.h>
 
 #include "agen-hooks.h"
+#include "agen-tsan-private.h"
 
 typedef struct
 {
@@ -35,11 +36,14 @@ shutdown_done_cb (GObject      *source,
    * the condition, it may return (and shutdown go) once the lock is
    * released: so the wake-up comes first. */
   g_main_context_wakeup (shutdown->context);
+  /* GMutex is invisible to ThreadSanitizer: annotate the handover. */
   g_mutex_lock (&shutdown->mutex);
+  AGEN_TSAN_ACQUIRE (&shutdown->mutex);
   shutdown->ok = ok;
   shutdown->error = error;
   shutdown->done = TRUE;
   g_cond_signal (&shutdown->cond);
+  AGEN_TSAN_RELEASE (&shutdown->mutex);
   g_mutex_unlock (&shutdown->mutex);
 }
 
@@ -120,6 +124,7 @@ agen_shutdown_generators (GMainContext  *context,
       g_mutex_lock (&shutdown.mutex);
       while (!shutdown.done)
         g_cond_wait (&shutdown.cond, &shutdown.mutex);
+      AGEN_TSAN_ACQUIRE (&shutdown.mutex);
       g_mutex_unlock (&shutdown.mutex);
     }
 
