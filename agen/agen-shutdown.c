@@ -9,6 +9,7 @@
 
 #include <glib/gi18n-lib.h>
 
+#include "agen-fiber-private.h"
 #include "agen-hooks.h"
 #include "agen-tsan-private.h"
 
@@ -87,7 +88,7 @@ shutdown_start_cb (gpointer user_data)
  * iterates it, or nobody does), @context is iterated here until the
  * shutdown is done. Otherwise the shutdown is started on the thread that
  * iterates @context and this call waits for it, without iterating
- * anything. Not from inside a generator's body.
+ * anything. Not from inside a generator's body (a programmer error).
  *
  * Returns: %TRUE, or %FALSE with %G_IO_ERROR_CANCELLED when @cancellable
  *   was already cancelled at the call
@@ -104,6 +105,15 @@ agen_shutdown_generators (GMainContext  *context,
 
   g_return_val_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable), FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  /* It would iterate a context on the body's stack, where no callback may
+   * run. */
+  if (agen_fiber_get_current () != NULL)
+    {
+      g_critical ("agen_shutdown_generators() may not be called from a generator's "
+                  "body; use agen_shutdown_generators_async()");
+      return FALSE;
+    }
 
   shutdown.context = context != NULL ? g_main_context_ref (context)
                                      : g_main_context_ref (g_main_context_default ());

@@ -449,6 +449,34 @@ test_shutdown_blocking_other_thread (void)
   g_main_context_unref (worker.context);
 }
 
+static gboolean
+shutdown_in_body (AgenGenerator  *self,
+                  gpointer        user_data,
+                  GError        **error)
+{
+  g_assert_false (agen_shutdown_generators (NULL, NULL, error));
+  return TRUE;
+}
+
+static void
+test_shutdown_blocking_in_body (void)
+{
+  g_autoptr(AgenGenerator) gen = agen_generator_new (shutdown_in_body, NULL, NULL);
+  g_autoptr(GError) error = NULL;
+
+  g_test_summary ("agen_shutdown_generators() from a body is refused with a "
+                  "critical that names the async form");
+
+  if (!g_test_undefined ())
+    return;
+
+  g_test_expect_message ("Agen", G_LOG_LEVEL_CRITICAL,
+                         "*may not be called from a generator's body*");
+  g_assert_false (agen_generator_next (gen, NULL, NULL, &error));
+  g_assert_no_error (error);
+  g_test_assert_expected_messages ();
+}
+
 /* The exit check ------------------------------------------------------------ */
 
 static void
@@ -515,6 +543,7 @@ main (int   argc,
   g_test_add_data_func ("/Agen/Shutdown/blocking-dropped", (gconstpointer) test_shutdown_blocking_dropped,
                         in_own_context);
   g_test_add_func ("/Agen/Shutdown/blocking-other-thread", test_shutdown_blocking_other_thread);
+  g_test_add_func ("/Agen/Shutdown/blocking-in-body", test_shutdown_blocking_in_body);
   g_test_add_func ("/Agen/Shutdown/exit-check", test_exit_check);
   g_test_add_func ("/Agen/Shutdown/exit-check-quiet", test_exit_check_quiet);
 
