@@ -134,9 +134,12 @@ yield_line (AgenGenerator  *self,
 
   if (sd->limit != 0 && len > sd->limit)
     {
+      /* Numbers as strings: xgettext cannot read format macros. */
+      g_autofree char *line = g_strdup_printf ("%" G_GUINT64_FORMAT, number);
+      g_autofree char *limit = g_strdup_printf ("%" G_GSIZE_FORMAT, sd->limit);
+
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_MESSAGE_TOO_LARGE,
-                   _("Line %" G_GUINT64_FORMAT " is longer than %" G_GSIZE_FORMAT " bytes"),
-                   number, sd->limit);
+                   _("Line %s is longer than %s bytes"), line, limit);
       return FALSE;
     }
 
@@ -149,9 +152,10 @@ yield_line (AgenGenerator  *self,
     {
       if (!validate_utf8 (text, len))
         {
+          g_autofree char *line = g_strdup_printf ("%" G_GUINT64_FORMAT, number);
+
           g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-                       _("Line %" G_GUINT64_FORMAT " is not valid UTF-8"),
-                       number);
+                       _("Line %s is not valid UTF-8"), line);
           return FALSE;
         }
       g_value_init (&value, G_TYPE_STRING);

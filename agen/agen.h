@@ -21,4 +21,5 @@
 # include "agen-hooks.h"
 # include "agen-gio.h"
 # include "agen-ops.h"
+# include "agen-values.h"
 #undef AGEN_INSIDE
