@@ -10,6 +10,7 @@
 #include <glib/gi18n-lib.h>
 
 #include "agen-gio.h"
+#include "agen-values.h"
 
 /*
  * A fiber body over g_file_enumerator_next_files_async(), BATCH_SIZE infos
@@ -172,9 +173,9 @@ walk_body (AgenGenerator  *self,
     {
       guint depth = walk->frames->len - 1;
       Frame *frame = g_ptr_array_index (walk->frames, depth);
-      GFileInfo *info;   /* owned by value, from the batch */
+      GFileInfo *info;   /* from the batch, given to the yield */
+      g_autoptr(GFileInfo) kept = NULL;
       GFile *subdir = NULL;
-      g_auto(GValue) value = G_VALUE_INIT;
 
       if (frame->infos == NULL)
         {
@@ -225,9 +226,11 @@ walk_body (AgenGenerator  *self,
             subdir = g_file_get_child (frame->dir, g_file_info_get_name (info));
         }
 
-      g_value_init (&value, G_TYPE_FILE_INFO);
-      g_value_take_object (&value, info);
-      ok = agen_generator_yield (self, &value, NULL, error);
+      /* Kept only for a subdirectory, whose failure reports it. */
+      if (subdir != NULL)
+        kept = g_object_ref (info);
+      ok = agen_generator_take_object (self, info, error);
+      info = kept;
 
       if (ok && subdir != NULL)
         {

@@ -13,6 +13,7 @@
 #include <glib/gi18n-lib.h>
 
 #include "agen-gio.h"
+#include "agen-values.h"
 
 /*
  * Each adapter is a fiber body: it awaits the stream's reads in straight
@@ -129,9 +130,6 @@ yield_line (AgenGenerator  *self,
             guint64         number,
             GError        **error)
 {
-  GValue value = G_VALUE_INIT;
-  gboolean ok;
-
   if (sd->limit != 0 && len > sd->limit)
     {
       /* Numbers as strings: xgettext cannot read format macros. */
@@ -145,27 +143,28 @@ yield_line (AgenGenerator  *self,
 
   if ((sd->flags & AGEN_STREAM_FLAGS_RAW) != 0)
     {
+      GValue value = G_VALUE_INIT;
+      gboolean ok;
+
       g_value_init (&value, G_TYPE_BYTES);
       g_value_take_boxed (&value, g_bytes_new (text, len));
+      ok = agen_generator_yield (self, &value, NULL, error);
+      g_value_unset (&value);
+
+      return ok;
     }
-  else
+
+  if (!validate_utf8 (text, len))
     {
-      if (!validate_utf8 (text, len))
-        {
-          g_autofree char *line = g_strdup_printf ("%" G_GUINT64_FORMAT, number);
+      g_autofree char *line = g_strdup_printf ("%" G_GUINT64_FORMAT, number);
 
-          g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-                       _("Line %s is not valid UTF-8"), line);
-          return FALSE;
-        }
-      g_value_init (&value, G_TYPE_STRING);
-      g_value_take_string (&value, g_strndup (text, len));
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                   _("Line %s is not valid UTF-8"), line);
+      return FALSE;
     }
 
-  ok = agen_generator_yield (self, &value, NULL, error);
-  g_value_unset (&value);
-
-  return ok;
+  /* The generator takes the copy: no second one for the yield. */
+  return agen_generator_take_string (self, g_strndup (text, len), error);
 }
 
 /* The line splitter, shared by all the line adapters. The stream is open. */
