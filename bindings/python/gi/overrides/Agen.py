@@ -431,6 +431,11 @@ def _step(gen, kind, value, thrown, cancellable, agen):
             coro = agen.athrow(_from_gerror(thrown))
         else:
             closing = True
+            if getattr(agen, 'ag_frame', True) is None:
+                # finished, or closed by asyncio's own shutdown_asyncgens
+                # (athrow() would not say so on Python 3.11)
+                gen.answer_return(None)
+                return True
             coro = agen.athrow(GeneratorExit())
     except BaseException as e:
         _answer_exception(gen, e, closing)

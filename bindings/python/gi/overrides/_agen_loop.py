@@ -236,8 +236,13 @@ class GLibEventLoop(asyncio.SelectorEventLoop):
         super().close()
 
     async def shutdown_asyncgens(self):
+        # agen's own generators on this context first: closing a Python-made
+        # one closes its Python generator through agen, as its C consumers
+        # would see it; asyncio's native ones after.
+        await self._agen_shutdown()
         await super().shutdown_asyncgens()
-        # agen's own generators on this context (Python-made ones included)
+
+    async def _agen_shutdown(self):
         from gi.repository import Agen
         future = self.create_future()
 
