@@ -27,6 +27,7 @@
 import asyncio
 import math
 import selectors
+import sys
 import threading
 from asyncio import events
 
@@ -223,9 +224,15 @@ class GLibEventLoop(asyncio.SelectorEventLoop):
         self._agen_glib_dispatching = True
         self._selector.glib_drives = True
         events._set_running_loop(self)
+        # as run_forever() does: asyncio's own generators are tracked, and
+        # the Agen override finds the running loop through them cheaply
+        old_hooks = sys.get_asyncgen_hooks()
+        sys.set_asyncgen_hooks(firstiter=self._asyncgen_firstiter_hook,
+                               finalizer=self._asyncgen_finalizer_hook)
         try:
             self._run_once()
         finally:
+            sys.set_asyncgen_hooks(*old_hooks)
             events._set_running_loop(previous)
             self._selector.glib_drives = False
             self._agen_glib_dispatching = False
