@@ -110,8 +110,10 @@ class Leaks(unittest.TestCase):
             py = py_echo()
             await c.asend(None)
             await py.asend(None)
-            exc = KeyError('k')
             for _ in range(n):
+                # a fresh one each time: raising the same exception object
+                # again and again grows its __traceback__ (Python's rule)
+                exc = KeyError('k')
                 assert await c.asend(payload) is payload
                 assert await c.athrow(error) == 'recovered: again'
                 assert await py.asend(payload) is payload

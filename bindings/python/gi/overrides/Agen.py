@@ -195,7 +195,13 @@ def run(main, *, debug=None):
     if _get_running_loop() is not None:
         raise RuntimeError('Agen.run() cannot be called from a running event loop')
     with asyncio.Runner(debug=debug, loop_factory=_new_loop) as runner:
-        return runner.run(main)
+        try:
+            return runner.run(main)
+        finally:
+            loop = runner.get_loop()
+            if not isinstance(loop, _agen_loop.GLibEventLoop) and not loop.is_closed():
+                # gi.events' loop shuts asyncio's generators down, not agen's
+                runner.run(_agen_loop.shutdown_agen_generators(loop, GLib.MainContext.default()))
 
 
 __all__.append('run')
@@ -390,6 +396,14 @@ class _Resume:
                     return s.value
 
 
+def _answer_yield(gen, value):
+    try:
+        gen.answer_yield(_to_value(value))
+    except Exception as e:
+        # a value that cannot cross C: the step fails with the reason
+        gen.answer_error(_to_gerror(e))
+
+
 def _answer_exception(gen, exc, closing):
     if closing and isinstance(exc, (GeneratorExit, StopAsyncIteration)):
         gen.answer_return(None)
@@ -414,7 +428,7 @@ async def _finish_step(gen, coro, awaited, closing, cancellable):
     except BaseException as e:
         _answer_exception(gen, e, closing)
     else:
-        gen.answer_yield(_to_value(value))
+        _answer_yield(gen, value)
     finally:
         if handler is not None:
             GObject.signal_handler_disconnect(cancellable, handler)
@@ -462,7 +476,7 @@ def _step(gen, kind, value, thrown, cancellable, agen):
         try:
             awaited = coro.send(None)
         except StopIteration as s:
-            gen.answer_yield(_to_value(s.value))
+            _answer_yield(gen, s.value)
             return True
         except BaseException as e:
             _answer_exception(gen, e, closing)

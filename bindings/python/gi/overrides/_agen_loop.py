@@ -250,27 +250,33 @@ class GLibEventLoop(asyncio.SelectorEventLoop):
         await super().shutdown_asyncgens()
 
     async def _agen_shutdown(self):
-        from gi.repository import Agen
-        future = self.create_future()
+        await shutdown_agen_generators(self, self._agen_context)
 
-        def done(source, result, *unused):
-            try:
-                Agen.shutdown_generators_finish(result)
-            except GLib.Error as e:
-                if not future.done():
-                    future.set_exception(e)
-                return
-            if not future.done():
-                future.set_result(None)
 
-        Agen.shutdown_generators_async(self._agen_context, None, done)
+async def shutdown_agen_generators(loop, context):
+    """agen_shutdown_generators_async() on context, awaited on loop; a
+    failure goes to the loop's exception handler."""
+    from gi.repository import Agen
+    future = loop.create_future()
+
+    def done(source, result, *unused):
         try:
-            await future
+            Agen.shutdown_generators_finish(result)
         except GLib.Error as e:
-            self.call_exception_handler({
-                'message': 'an error occurred while shutting agen generators down',
-                'exception': e,
-            })
+            if not future.done():
+                future.set_exception(e)
+            return
+        if not future.done():
+            future.set_result(None)
+
+    Agen.shutdown_generators_async(context, None, done)
+    try:
+        await future
+    except GLib.Error as e:
+        loop.call_exception_handler({
+            'message': 'an error occurred while shutting agen generators down',
+            'exception': e,
+        })
 
 
 class GLibEventLoopPolicy(asyncio.DefaultEventLoopPolicy):
