@@ -31,6 +31,46 @@ async def consume_everything():
 EXPECTED = ([0, 1, 2], [0, 1, 2], [0, 1, 2], 6)
 
 
+async def _handle(reader, writer):
+    data = await reader.readline()
+    writer.write(data.upper())
+    await writer.drain()
+    writer.close()
+
+
+async def asyncio_features():
+    """Sockets, a subprocess, gather, wait_for, a thread's wake-up, an
+    executor and a GIO callback, on the running loop."""
+    server = await asyncio.start_server(_handle, '127.0.0.1', 0)
+    port = server.sockets[0].getsockname()[1]
+    reader, writer = await asyncio.open_connection('127.0.0.1', port)
+    writer.write(b'hello\n')
+    reply = await reader.readline()
+    writer.close()
+    server.close()
+    await server.wait_closed()
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, '-c', 'print(6 * 7)', stdout=asyncio.subprocess.PIPE)
+    out, _ = await proc.communicate()
+    gathered = await asyncio.gather(asyncio.sleep(0.002, 'a'), asyncio.sleep(0.001, 'b'))
+    try:
+        await asyncio.wait_for(asyncio.sleep(10), 0.01)
+        timed_out = False
+    except asyncio.TimeoutError:
+        timed_out = True
+    loop = asyncio.get_running_loop()
+    woken = loop.create_future()
+    threading.Thread(target=lambda: loop.call_soon_threadsafe(woken.set_result, 'thread')).start()
+    executor = await loop.run_in_executor(None, lambda: 'executor')
+    done = loop.create_future()
+    f = Gio.File.new_for_path(__file__)
+    f.load_contents_async(None, lambda s, r, *a: done.set_result(s.load_contents_finish(r)[0]))
+    return reply, out.strip(), gathered, timed_out, await woken, executor, await done
+
+
+ASYNCIO_FEATURES = (b'HELLO\n', b'42', ['a', 'b'], True, 'thread', 'executor', True)
+
+
 class AsyncioDrives(unittest.TestCase):
 
     def test_agen_run(self):
@@ -55,38 +95,7 @@ class AsyncioDrives(unittest.TestCase):
         self.assertEqual(Agen.run(main()), ('glib timeout', 'idle'))
 
     def test_asyncio_features(self):
-        async def handle(reader, writer):
-            data = await reader.readline()
-            writer.write(data.upper())
-            await writer.drain()
-            writer.close()
-
-        async def main():
-            server = await asyncio.start_server(handle, '127.0.0.1', 0)
-            port = server.sockets[0].getsockname()[1]
-            reader, writer = await asyncio.open_connection('127.0.0.1', port)
-            writer.write(b'hello\n')
-            reply = await reader.readline()
-            writer.close()
-            server.close()
-            await server.wait_closed()
-            proc = await asyncio.create_subprocess_exec(
-                sys.executable, '-c', 'print(6 * 7)', stdout=asyncio.subprocess.PIPE)
-            out, _ = await proc.communicate()
-            gathered = await asyncio.gather(asyncio.sleep(0.002, 'a'), asyncio.sleep(0.001, 'b'))
-            with self.assertRaises(asyncio.TimeoutError):
-                await asyncio.wait_for(asyncio.sleep(10), 0.01)
-            loop = asyncio.get_running_loop()
-            woken = loop.create_future()
-            threading.Thread(target=lambda: loop.call_soon_threadsafe(woken.set_result, 'thread')).start()
-            executor = await loop.run_in_executor(None, lambda: 'executor')
-            # a GIO operation awaited through asyncio
-            done = loop.create_future()
-            f = Gio.File.new_for_path(__file__)
-            f.load_contents_async(None, lambda s, r, *a: done.set_result(s.load_contents_finish(r)[0]))
-            return reply, out.strip(), gathered, await woken, executor, await done
-        self.assertEqual(Agen.run(main()),
-                         (b'HELLO\n', b'42', ['a', 'b'], 'thread', 'executor', True))
+        self.assertEqual(Agen.run(asyncio_features()), ASYNCIO_FEATURES)
 
     def test_run_shuts_generators_down(self):
         finished = []
@@ -198,6 +207,7 @@ class GLibDrives(unittest.TestCase):
             try:
                 results.append(await consume_everything())
                 results.append(await asyncio.wait_for(asyncio.sleep(0.001, 'slept'), 1))
+                results.append(await asyncio_features())
             finally:
                 main_loop.quit()
         try:
@@ -206,7 +216,7 @@ class GLibDrives(unittest.TestCase):
             main_loop.run()
             self.assertTrue(task.done())
             task.result()
-            self.assertEqual(results, [EXPECTED, 'slept'])
+            self.assertEqual(results, [EXPECTED, 'slept', ASYNCIO_FEATURES])
         finally:
             asyncio.set_event_loop(None)
             loop.close()
