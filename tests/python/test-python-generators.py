@@ -152,6 +152,27 @@ class PythonGenerators(unittest.TestCase):
         plain = GLib.Error('not from Python')
         self.assertIs(Agen.original_exception(plain), plain)
 
+    def test_exception_comes_back_untouched(self):
+        exc = LookupError('plain')
+
+        @Agen.generator
+        async def raiser():
+            raise exc
+            yield
+
+        async def main():
+            with self.assertRaises(LookupError) as cm:
+                await raiser().__anext__()
+            return cm.exception
+        got = Agen.run(main())
+        self.assertIs(got, exc)
+        self.assertIsNone(got.__context__)
+        self.assertIsNone(got.__cause__)
+        with self.assertRaises(LookupError) as cm:
+            list(AgenTest.delegate(raiser(), 3))
+        self.assertIs(cm.exception, exc)
+        self.assertIsNone(cm.exception.__context__)
+
     def test_stop_async_iteration_in_body_is_an_error(self):
         @Agen.generator
         async def bad():

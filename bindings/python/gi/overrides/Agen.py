@@ -279,12 +279,17 @@ class Generator(Agen.Generator):
             try:
                 ok, value = self.try_next()
             except GLib.Error as e:
-                if e.code == _WOULD_BLOCK and e.domain == _IO_DOMAIN:
-                    ok, value = await _await_op(
-                        lambda c, cb: self.wait_async(c, cb, None),
-                        self.wait_finish)
-                else:
-                    raise _from_gerror(e)
+                error = e
+            else:
+                if ok:
+                    return value
+                raise StopAsyncIteration
+            # (raised outside the except block, so that an exception coming
+            # back from C does not get the GLib.Error as its __context__)
+            if error.code != _WOULD_BLOCK or error.domain != _IO_DOMAIN:
+                raise _from_gerror(error)
+            ok, value = await _await_op(lambda c, cb: self.wait_async(c, cb, None),
+                                        self.wait_finish)
             if ok:
                 return value
             raise StopAsyncIteration
@@ -342,10 +347,13 @@ class Generator(Agen.Generator):
         without asyncio; never from a coroutine."""
         nxt = self.next
         while True:
+            error = None
             try:
                 ok, value = nxt(None)
             except GLib.Error as e:
-                raise _from_gerror(e)
+                error = e
+            if error is not None:
+                raise _from_gerror(error)
             if not ok:
                 return
             yield value

@@ -145,13 +145,18 @@ class _LoopSource(GLib.Source):
         if loop is None or loop._agen_asyncio_drives or loop._closed:
             return -1
         if loop._ready or self.selector._ready:
-            return 0
-        if loop._scheduled:
+            timeout = 0
+        elif loop._scheduled:
             delay = loop._scheduled[0]._when - loop.time()
-            if delay <= 0:
-                return 0
-            return max(1, math.ceil(delay * 1000))
-        return -1
+            timeout = 0 if delay <= 0 else max(1, math.ceil(delay * 1000))
+        else:
+            return -1
+        running = events._get_running_loop()
+        if running is not None and running is not loop:
+            # another loop runs on this thread (this one waits its turn):
+            # being ready now would only make GLib spin
+            return -1
+        return timeout
 
     def prepare(self):
         selector = self.selector
