@@ -442,17 +442,12 @@ async def _finish_step(gen, coro, awaited, closing, cancellable):
             GObject.signal_handler_disconnect(cancellable, handler)
 
 
-def _running_loop_cheaply():
-    """The running asyncio loop, as far as its asyncgen hooks tell (no
-    system call, unlike asyncio's get_running_loop(), which calls getpid()
-    each time a loop is running: measured at ~2.7 us on the CI machine).
-    asyncio's loops set them in run_forever(), the GLib-driven loop while
-    it dispatches. None: no loop known to run."""
-    firstiter = sys.get_asyncgen_hooks().firstiter
-    return getattr(firstiter, '__self__', None)
+_get_asyncgen_hooks = sys.get_asyncgen_hooks
 
 
 def _step(gen, kind, value, thrown, cancellable, agen):
+    # The per-item path (a next whose body yields without awaiting) is
+    # kept short: it is most of what a C consumer pays per item.
     closing = False
     try:
         if kind == _STEP_NEXT:
@@ -475,16 +470,27 @@ def _step(gen, kind, value, thrown, cancellable, agen):
     # The body needs a running loop if it awaits. Inside a running loop
     # (the usual case) it has one; a C consumer's blocking call in a
     # script has none, so the body gets the thread's fallback loop, which
-    # GLib drives while the consumer waits.
+    # GLib drives while the consumer waits. The running loop is found
+    # through its asyncgen hooks first: asyncio's get_running_loop() calls
+    # getpid() whenever a loop runs (measured ~2.7 us here), the hooks cost
+    # no system call; asyncio's loops set them in run_forever(), the
+    # GLib-driven loop while it dispatches.
     own_loop = None
-    if _running_loop_cheaply() is None and _get_running_loop() is None:
+    if (getattr(_get_asyncgen_hooks().firstiter, '__self__', None) is None
+            and _get_running_loop() is None):
         own_loop = _agen_loop.fallback_loop()
         _set_running_loop(own_loop)
     try:
         try:
             awaited = coro.send(None)
         except StopIteration as s:
-            _answer_yield(gen, s.value)
+            v = s.value
+            t = type(v)
+            if ((t is int and _INT32_MIN <= v <= _INT32_MAX) or t is str or t is float
+                    or t is bool or v is None):
+                gen.answer_yield(v)
+            else:
+                _answer_yield(gen, v)
             return True
         except BaseException as e:
             _answer_exception(gen, e, closing)

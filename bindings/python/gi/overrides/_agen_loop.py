@@ -37,6 +37,7 @@ __all__ = ['GLibEventLoop', 'GLibEventLoopPolicy', 'fallback_loop']
 
 _IN = GLib.IOCondition.IN | GLib.IOCondition.HUP | GLib.IOCondition.ERR
 _OUT = GLib.IOCondition.OUT | GLib.IOCondition.ERR
+_NEVER = 0x7fffffff  # seconds: the selector's source fires only when told
 _READ = selectors.EVENT_READ
 _WRITE = selectors.EVENT_WRITE
 
@@ -44,8 +45,12 @@ _WRITE = selectors.EVENT_WRITE
 class _GLibSelector(selectors._BaseSelectorImpl):
     """A selector whose waiting is done by a GLib main context.
 
-    Its descriptors are watched by one GLib source (_LoopSource), which
-    records what is ready when the context polls them.
+    Its descriptors are added (g_source_add_unix_fd) to one GLib source of
+    GLib's own (a timeout source that otherwise never fires, so no Python
+    runs at each iteration of the context): GLib polls them with everything
+    else and dispatches that source when one is ready, or when the ready
+    time select() sets for asyncio's next timer comes; its callback records
+    what is ready.
     """
 
     def __init__(self, context):
@@ -54,9 +59,8 @@ class _GLibSelector(selectors._BaseSelectorImpl):
         self._tags = {}         # fd -> tag from GLib.Source.add_unix_fd
         self._ready = {}        # fd -> selectors events seen since the last select()
         self.glib_drives = False
-        self.waiting = False    # inside select(), asyncio drives
-        self.wait_timeout = -1  # ms, for the source's prepare() while waiting
-        self.source = _LoopSource(self)
+        self.source = GLib.timeout_source_new_seconds(_NEVER)
+        self.source.set_callback(self._on_source)
         self.source.attach(context)
 
     def register(self, fileobj, events, data=None):
@@ -77,9 +81,11 @@ class _GLibSelector(selectors._BaseSelectorImpl):
         self._ready.pop(key.fd, None)
         return key
 
-    def poll_fds(self):
-        """Record the events GLib's poll found (from the source's check())."""
+    def _on_source(self, *unused):
+        """Dispatched by GLib: a descriptor is ready, or select()'s time is up."""
         source = self.source
+        if source is None:
+            return GLib.SOURCE_REMOVE
         fd_to_key = self._fd_to_key
         for fd, tag in self._tags.items():
             condition = source.query_unix_fd(tag)
@@ -94,6 +100,7 @@ class _GLibSelector(selectors._BaseSelectorImpl):
                     mask &= key.events
                     if mask:
                         self._ready[fd] = self._ready.get(fd, 0) | mask
+        return GLib.SOURCE_CONTINUE
 
     def has_ready(self):
         return bool(self._ready)
@@ -104,13 +111,11 @@ class _GLibSelector(selectors._BaseSelectorImpl):
             if self._ready or (timeout is not None and timeout <= 0):
                 context.iteration(False)
             else:
-                # Round up: waking before asyncio's timer is due would spin.
-                self.wait_timeout = -1 if timeout is None else max(1, math.ceil(timeout * 1000))
-                self.waiting = True
-                try:
-                    context.iteration(True)
-                finally:
-                    self.waiting = False
+                if timeout is not None:
+                    # Round up: waking before asyncio's timer is due would spin.
+                    self.source.set_ready_time(GLib.get_monotonic_time()
+                                               + math.ceil(timeout * 1e6))
+                context.iteration(True)
         if not self._ready:
             return []
         ready = []
@@ -133,18 +138,19 @@ class _GLibSelector(selectors._BaseSelectorImpl):
 
 
 class _LoopSource(GLib.Source):
-    """Watches asyncio's descriptors; runs asyncio iterations while GLib drives."""
+    """Runs asyncio iterations while GLib drives; not attached while asyncio
+    drives (its prepare() and check() are Python, called at every
+    iteration of the context)."""
 
-    def __init__(self, selector):
+    def __init__(self, loop):
         super().__init__()
-        self.selector = selector
-        self.loop = None
+        self.loop = loop
 
     def _timeout(self):
         loop = self.loop
         if loop is None or loop._agen_asyncio_drives or loop._closed:
             return -1
-        if loop._ready or self.selector._ready:
+        if loop._ready or loop._selector._ready:
             timeout = 0
         elif loop._scheduled:
             delay = loop._scheduled[0]._when - loop.time()
@@ -159,20 +165,10 @@ class _LoopSource(GLib.Source):
         return timeout
 
     def prepare(self):
-        selector = self.selector
-        if selector is not None and selector.waiting:
-            return (False, selector.wait_timeout)
         timeout = self._timeout()
         return (timeout == 0, timeout)
 
     def check(self):
-        selector = self.selector
-        if selector is None:
-            return False
-        if selector._tags:
-            selector.poll_fds()
-        if selector.waiting:
-            return False
         return self._timeout() == 0
 
     def dispatch(self, callback, args):
@@ -182,7 +178,6 @@ class _LoopSource(GLib.Source):
         return GLib.SOURCE_CONTINUE
 
     def finalize(self):
-        self.selector = None
         self.loop = None
 
 
@@ -202,9 +197,21 @@ class GLibEventLoop(asyncio.SelectorEventLoop):
         self._agen_context = context
         self._agen_asyncio_drives = False
         self._agen_glib_dispatching = False
-        selector = _GLibSelector(context)
-        super().__init__(selector)
-        selector.source.loop = self
+        super().__init__(_GLibSelector(context))
+        self._agen_source = None
+        self._agen_attach()
+
+    def _agen_attach(self):
+        source = _LoopSource(self)
+        source.attach(self._agen_context)
+        self._agen_source = source
+
+    def _agen_detach(self):
+        source = self._agen_source
+        self._agen_source = None
+        if source is not None:
+            source.loop = None
+            source.destroy()
 
     @property
     def glib_context(self):
@@ -215,10 +222,13 @@ class GLibEventLoop(asyncio.SelectorEventLoop):
         if self._agen_glib_dispatching:
             raise RuntimeError('This event loop is already running (driven by GLib)')
         self._agen_asyncio_drives = True
+        self._agen_detach()
         try:
             super().run_forever()
         finally:
             self._agen_asyncio_drives = False
+            if not self.is_closed():
+                self._agen_attach()
 
     def _run_once_from_glib(self):
         if self._agen_asyncio_drives or self.is_closed() or self._agen_glib_dispatching:
@@ -245,6 +255,7 @@ class GLibEventLoop(asyncio.SelectorEventLoop):
     def close(self):
         if self.is_running():
             raise RuntimeError('Cannot close a running event loop')
+        self._agen_detach()
         super().close()
 
     async def shutdown_asyncgens(self):
