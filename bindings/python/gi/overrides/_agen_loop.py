@@ -10,17 +10,21 @@
 # One loop class serves both directions:
 #
 # - asyncio drives (Agen.run, loop.run_until_complete, run_forever): the
-#   loop is an asyncio.SelectorEventLoop whose selector registers asyncio's
-#   file descriptors as GLib fd sources and, in select(), runs one
-#   iteration of the GLib main context (blocking when asyncio has nothing
-#   ready, with a GLib timeout standing for asyncio's next timer). GLib
+#   loop is an asyncio.SelectorEventLoop whose selector adds asyncio's file
+#   descriptors to a GLib source of GLib's own (a timeout source used only
+#   for its descriptors and its ready time) and, in select(), runs one
+#   iteration of the GLib main context: blocking when asyncio has nothing
+#   ready, with asyncio's next timer as that source's ready time. GLib's
 #   sources (agen's callbacks, GIO operations, timeouts) are dispatched
-#   there; the fd sources only record which descriptors are ready.
+#   there; the selector's source only records which descriptors are ready.
+#   No Python runs at an iteration unless a source is dispatched.
 # - GLib drives (GLib.MainLoop.run(), Gio.Application.run(), or a blocking
-#   agen call that iterates the context): a GLib.Source attached to the
-#   context when the loop is made runs one asyncio iteration whenever
-#   asyncio has callbacks ready, a timer due or descriptors ready. While
-#   asyncio drives, that source stays idle.
+#   agen call that iterates the context): a GLib.Source written in Python
+#   (_LoopSource) runs one asyncio iteration whenever asyncio has callbacks
+#   ready, a timer due or descriptors ready. It is detached while asyncio
+#   drives. (Its prepare() and check() run at every iteration; a GLib
+#   timeout source cannot replace it, since GLib resets a timeout's ready
+#   time after each dispatch.)
 #
 # On PyGObject >= 3.50 the Agen override uses gi.events instead.
 
