@@ -51,6 +51,8 @@ packages=(
   # test-installed imports Agen from Python and from JavaScript.
   python3-gi
   gjs
+  # The API reference (-Ddocs=true), built and checked by .ci/test.sh.
+  gi-docgen
 )
 # Those of one command only (gcovr for .ci/coverage.sh): not installed for
 # every test run.

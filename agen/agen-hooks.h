@@ -59,5 +59,9 @@ void     agen_shutdown_generators_async  (GMainContext        *context,
 AGEN_AVAILABLE_IN_ALL
 gboolean agen_shutdown_generators_finish (GAsyncResult        *result,
                                           GError             **error);
+AGEN_AVAILABLE_IN_ALL
+gboolean agen_shutdown_generators        (GMainContext        *context,
+                                          GCancellable        *cancellable,
+                                          GError             **error);
 
 G_END_DECLS

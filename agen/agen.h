@@ -17,5 +17,7 @@
 # include "agen-generator.h"
 # include "agen-aclosing.h"
 # include "agen-context-manager.h"
+# include "agen-generator-list-model.h"
 # include "agen-hooks.h"
+# include "agen-values.h"
 #undef AGEN_INSIDE
