@@ -193,6 +193,31 @@ class AsyncioDrives(unittest.TestCase):
         Agen.run(main())
 
 
+class OtherThread(unittest.TestCase):
+
+    def test_agen_run_on_a_thread_with_its_own_context(self):
+        results = []
+
+        def thread():
+            context = GLib.MainContext.new()
+            context.push_thread_default()
+            try:
+                async def main():
+                    loop = asyncio.get_running_loop()
+                    assert loop.glib_context == context
+                    return await consume_everything()
+                results.append(Agen.run(main()))
+            except BaseException as e:
+                results.append(e)
+            finally:
+                context.pop_thread_default()
+        t = threading.Thread(target=thread)
+        t.start()
+        t.join(60)
+        self.assertFalse(t.is_alive())
+        self.assertEqual(results, [EXPECTED])
+
+
 class GLibDrives(unittest.TestCase):
 
     def test_glib_main_loop_outer(self):
