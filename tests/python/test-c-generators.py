@@ -157,6 +157,24 @@ class CGenerators(unittest.TestCase):
             self.assertEqual(AgenTest.cleanups(), before + 3)
         run(main())
 
+    def test_bad_input(self):
+        async def main():
+            gen = AgenTest.echo()
+            await gen.__anext__()
+            with self.assertRaises(TypeError):
+                await gen.athrow('not an exception')
+            with self.assertRaises(TypeError):
+                await gen.athrow(42)
+            self.assertEqual(await gen.asend('still fine'), 'still fine')
+            await gen.aclose()
+            with self.assertRaises(StopAsyncIteration):
+                await gen.asend('after close')
+            with self.assertRaises(StopAsyncIteration):
+                await gen.athrow(ValueError('after close'))
+        run(main())
+        with self.assertRaises(TypeError):
+            Agen.asynccontextmanager(lambda: None)
+
     def test_protocol_recognised(self):
         gen = AgenTest.count(1)
         self.assertIsInstance(gen, collections.abc.AsyncGenerator)

@@ -227,7 +227,7 @@ async def _await_op(start, finish):
     def done(source, result, *unused):
         try:
             outcome = (True, finish(result))
-        except GLib.Error as e:
+        except Exception as e:  # GLib.Error, or a value PyGObject cannot convert
             outcome = (False, e)
         future = holder[0]
         if future.done():
@@ -250,6 +250,8 @@ async def _await_op(start, finish):
             holder[0] = loop.create_future()
     if ok:
         return result
+    if not isinstance(result, GLib.Error):
+        raise result
     if cancelled is not None and _is_io_error(result, _CANCELLED):
         exc = _from_gerror(result)
         raise exc if isinstance(exc, asyncio.CancelledError) else cancelled
