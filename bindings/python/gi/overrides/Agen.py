@@ -194,6 +194,9 @@ def run(main, *, debug=None):
     ones and agen's (Python-made ones included)."""
     if _get_running_loop() is not None:
         raise RuntimeError('Agen.run() cannot be called from a running event loop')
+    # A new run takes GLib's default context over afresh, as each asyncio
+    # loop does its own: generators started now are not "after shutdown".
+    Agen.reopen_generators(None)
     with asyncio.Runner(debug=debug, loop_factory=_new_loop) as runner:
         try:
             return runner.run(main)
