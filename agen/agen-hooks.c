@@ -460,6 +460,28 @@ agen_shutdown_generators_async (GMainContext        *context,
  *
  * Since: 0.1
  */
+/**
+ * agen_reopen_generators:
+ * @context: (nullable): a main context, %NULL for the global default one
+ *
+ * Clears the mark that [func@shutdown_generators_async] leaves on
+ * @context, for a runner that takes the context over again, as each of
+ * asyncio's event loops starts afresh: generators first run under
+ * @context afterwards no longer trigger the warning. Those that a
+ * shutdown closed stay closed. Thread-safe.
+ *
+ * Since: 0.1
+ */
+void
+agen_reopen_generators (GMainContext *context)
+{
+  Registry *self = registry_get (agen_dispatcher_get (context));
+
+  registry_lock (self);
+  self->shut_down = FALSE;
+  registry_unlock (self);
+}
+
 gboolean
 agen_shutdown_generators_finish (GAsyncResult  *result,
                                  GError       **error)

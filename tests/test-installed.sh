@@ -34,7 +34,7 @@ build_dir=$2
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
 
-echo "1..6"
+echo "1..7"
 
 # A fresh configure with the scratch prefix, so the .pc file points there.
 meson setup "$scratch/build" "$source_dir" --prefix="$scratch/prefix" \
@@ -234,6 +234,21 @@ elif [ ! -f "$build_dir/tests/introspected/AgenTest-1.0.typelib" ]; then
   echo "ok 6 /Agen/Installed/gjs-override # SKIP AgenTest was not built"
 else
   part 6 /Agen/Installed/gjs-override gjs_override
+fi
+
+# The Python override from the prefix, with the variables docs/python.md
+# names: async for, and C consuming a Python-made generator.
+python_override() {
+  clean_env GI_TYPELIB_PATH="$libdir/girepository-1.0" LD_LIBRARY_PATH="$libdir" \
+    PYTHONPATH="$prefix/lib/python3/dist-packages" \
+    /usr/bin/python3 "$source_dir/tests/python/check-installed.py" "$prefix"
+}
+if [ $gi_built -eq 0 ]; then
+  echo "ok 7 /Agen/Installed/python-override # SKIP introspection was not built"
+elif ! /usr/bin/python3 -c 'import gi' 2>/dev/null; then
+  echo "ok 7 /Agen/Installed/python-override # SKIP python3-gi is not installed"
+else
+  part 7 /Agen/Installed/python-override python_override
 fi
 
 exit $status
