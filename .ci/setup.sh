@@ -53,6 +53,11 @@ packages=(
   gjs
   # The API reference (-Ddocs=true), built and checked by .ci/test.sh.
   gi-docgen
+  # examples/gtk-demo, and its test under Xvfb (xvfb-run needs xauth).
+  libgtk-4-dev
+  gir1.2-gtk-4.0
+  xvfb
+  xauth
 )
 # Those of one command only (gcovr for .ci/coverage.sh): not installed for
 # every test run.
