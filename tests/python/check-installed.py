@@ -18,7 +18,7 @@ import sys
 import gi
 
 gi.require_version('Agen', '1.0')
-from gi.repository import Agen  # noqa: E402
+from gi.repository import Agen, GLib, Gio  # noqa: E402
 
 prefix = os.path.realpath(sys.argv[1])
 checks = []
@@ -43,7 +43,19 @@ async def main():
     return [v async for v in numbers(3)]
 
 
+async def lines():
+    stream = Gio.MemoryInputStream.new_from_bytes(GLib.Bytes.new(b'a\nb\nc\n'))
+    return [v async for v in Agen.input_stream_lines(stream, Agen.StreamFlags.NONE, 0)]
+
+
+async def relayed():
+    # map's C relay pulls from the Python-made generator.
+    return [v async for v in numbers(3).map(lambda v: (True, v * 10))]
+
+
 check('async for', Agen.run(main()) == [0, 1, 2])
+check('async for over a C generator', Agen.run(lines()) == ['a', 'b', 'c'])
+check('C relays a Python generator', Agen.run(relayed()) == [0, 10, 20])
 check('blocking for', list(numbers(3)) == [0, 1, 2])
 cm = Agen.ContextManager.new_for_generator(numbers(1))
 ok, value = cm.enter(None)
