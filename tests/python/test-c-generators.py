@@ -223,6 +223,35 @@ class CGenerators(unittest.TestCase):
         self.assertTrue(gen.close(None))
         self.assertEqual(gen.get_return_value(), (False, None))
 
+    def test_map_and_filter_with_async_functions(self):
+        async def double(x):
+            await asyncio.sleep(0)
+            return x * 2
+
+        async def multiple_of_four(x):
+            await asyncio.sleep(0)
+            return x % 4 == 0
+
+        async def main():
+            mapped = [v async for v in AgenTest.count(5).map(double)]
+            both = [v async for v in AgenTest.count(5).map(double).filter(multiple_of_four)]
+            plain = [v async for v in AgenTest.count(3).map(lambda x: (True, x + 1))]
+            # Leaving early closes the source, whose cleanup awaits.
+            source = AgenTest.with_cleanup(10)
+            before = AgenTest.cleanups()
+            async with Agen.aclosing(source.map(double)) as gen:
+                async for v in gen:
+                    if v == 4:
+                        break
+            return mapped, both, plain, AgenTest.cleanups() - before, source.get_state()
+
+        mapped, both, plain, cleanups, state = run(main())
+        self.assertEqual(mapped, [0, 2, 4, 6, 8])
+        self.assertEqual(both, [0, 4, 8])
+        self.assertEqual(plain, [1, 2, 3])
+        self.assertEqual(cleanups, 1)
+        self.assertEqual(state, Agen.GeneratorState.CLOSED)
+
 
 if __name__ == '__main__':
     agentap.main()

@@ -363,6 +363,33 @@ class Generator(Agen.Generator):
                 return
             yield value
 
+    def map(self, func, *user_data):
+        """agen's map combinator. A plain function returns (True, new_item)
+        and runs in C's relay; an async function (async def) returns the
+        new item and is awaited, by a Python-made generator over this one
+        (leaving it closes this one)."""
+        if not inspect.iscoroutinefunction(func):
+            return Agen.Generator.map(self, func, *user_data)
+
+        async def mapped(source):
+            async with aclosing(source):
+                async for item in source:
+                    yield await func(item, *user_data)
+        return wrap(mapped(self))
+
+    def filter(self, func, *user_data):
+        """agen's filter combinator; an async function is awaited, as for
+        map()."""
+        if not inspect.iscoroutinefunction(func):
+            return Agen.Generator.filter(self, func, *user_data)
+
+        async def filtered(source):
+            async with aclosing(source):
+                async for item in source:
+                    if await func(item, *user_data):
+                        yield item
+        return wrap(filtered(self))
+
     def __repr__(self):
         name = self.get_name()
         return '<Agen.Generator %s at 0x%x (%s)>' % (
