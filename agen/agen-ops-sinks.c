@@ -349,26 +349,38 @@ sink_take (GTask   *task,
     }
 }
 
+/* The outcome of a step that had to wait (wait_cb, next_cb). */
+static void
+sink_step_done (GTask    *task,
+                gboolean  ok,
+                GValue   *item,
+                GError   *error)
+{
+  Sink *sink = g_task_get_task_data (task);
+
+  if (ok)
+    {
+      sink_pull (task, item);
+      return;
+    }
+
+  g_value_unset (item);
+  sink->after = AFTER_END;
+  sink->source_error = error;
+  sink_continue (task);
+}
+
 static void
 wait_cb (GObject      *object,
          GAsyncResult *result,
          gpointer      user_data)
 {
-  GTask *task = user_data;
-  Sink *sink = g_task_get_task_data (task);
   GValue item = G_VALUE_INIT;
   GError *error = NULL;
+  gboolean ok;
 
-  if (agen_generator_wait_finish (AGEN_GENERATOR (object), result, &item, &error))
-    {
-      sink_pull (task, &item);
-      return;
-    }
-
-  g_value_unset (&item);
-  sink->after = AFTER_END;
-  sink->source_error = error;
-  sink_continue (task);
+  ok = agen_generator_wait_finish (AGEN_GENERATOR (object), result, &item, &error);
+  sink_step_done (user_data, ok, &item, error);
 }
 
 static void
@@ -376,21 +388,12 @@ next_cb (GObject      *object,
          GAsyncResult *result,
          gpointer      user_data)
 {
-  GTask *task = user_data;
-  Sink *sink = g_task_get_task_data (task);
   GValue item = G_VALUE_INIT;
   GError *error = NULL;
+  gboolean ok;
 
-  if (agen_generator_next_finish (AGEN_GENERATOR (object), result, &item, &error))
-    {
-      sink_pull (task, &item);
-      return;
-    }
-
-  g_value_unset (&item);
-  sink->after = AFTER_END;
-  sink->source_error = error;
-  sink_continue (task);
+  ok = agen_generator_next_finish (AGEN_GENERATOR (object), result, &item, &error);
+  sink_step_done (user_data, ok, &item, error);
 }
 
 static gboolean
