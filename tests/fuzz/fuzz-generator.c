@@ -2439,7 +2439,8 @@ do_step (Fuzz   *fz,
       char o[128];
 
       fz_step_print (step, id);
-      if (step->kind == FZ_STEP_OP)
+      if (step->kind == FZ_STEP_OP || step->kind == FZ_STEP_TRY ||
+          step->kind == FZ_STEP_WAIT)
         {
           fz_describe_outcome (o, sizeof o, &expect.outcome);
           fprintf (stderr, "      -> %s\n", o);
