@@ -15,7 +15,10 @@
 #   4. the same from GJS (gjs -c);
 #   5. a Vala program built with valac --vapidir --pkg agen-1 and
 #      PKG_CONFIG_PATH, which must compile without a warning, and runs; and
-#      built again with XDG_DATA_DIRS instead of --vapidir.
+#      built again with XDG_DATA_DIRS instead of --vapidir;
+#   6. a `gjs -m` script (tests/installed/consumer-gjs.js) that gets the
+#      override (bindings/gjs) from the prefix through XDG_DATA_DIRS, with
+#      the build tree's AgenTest for its C side.
 #
 # A part whose tool is missing (python3-gi, gjs, valac), or whose files the
 # build did not generate, is skipped (TAP SKIP).
@@ -31,7 +34,7 @@ build_dir=$2
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
 
-echo "1..5"
+echo "1..6"
 
 # A fresh configure with the scratch prefix, so the .pc file points there.
 meson setup "$scratch/build" "$source_dir" --prefix="$scratch/prefix" \
@@ -215,6 +218,22 @@ elif ! command -v valac >/dev/null 2>&1; then
   echo "ok 5 /Agen/Installed/vala-consumer # SKIP valac is not installed"
 else
   part 5 /Agen/Installed/vala-consumer vala_consumer
+fi
+
+gjs_override() {
+  clean_env GI_TYPELIB_PATH="$libdir/girepository-1.0:$build_dir/tests/introspected" \
+    LD_LIBRARY_PATH="$libdir:$build_dir/tests/introspected" \
+    XDG_DATA_DIRS="$prefix/share:/usr/local/share:/usr/share" \
+    "$gjs" -m "$source_dir/tests/installed/consumer-gjs.js"
+}
+if [ $gi_built -eq 0 ]; then
+  echo "ok 6 /Agen/Installed/gjs-override # SKIP introspection was not built"
+elif [ -z "$gjs" ]; then
+  echo "ok 6 /Agen/Installed/gjs-override # SKIP gjs is not installed"
+elif [ ! -f "$build_dir/tests/introspected/AgenTest-1.0.typelib" ]; then
+  echo "ok 6 /Agen/Installed/gjs-override # SKIP AgenTest was not built"
+else
+  part 6 /Agen/Installed/gjs-override gjs_override
 fi
 
 exit $status
