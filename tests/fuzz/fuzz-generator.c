@@ -87,6 +87,8 @@ struct _Fuzz
   gboolean      in_call;     /* inside an _async call of the consumer */
   gboolean      in_try;      /* inside the calls of a FZ_STEP_TRY */
 
+  int           issued[FZ_MAX_GENS];   /* _async calls per generator in
+                                          the step (FzModel.issued) */
   int           next_async;  /* async ids issued */
   gboolean      delivered[FZ_MAX_ASYNC];
 
@@ -522,6 +524,21 @@ finish_op (AgenGenerator *gen,
   return outcome;
 }
 
+static FzOutcome
+run_try_next (AgenGenerator *gen)
+{
+  GValue out = G_VALUE_INIT;
+  GError *error = NULL;
+  FzOutcome outcome;
+
+  outcome.ret = agen_generator_try_next (gen, &out, &error);
+  outcome.val = value_read (&out);
+  outcome.err = error_read (error);
+  value_clear (&out);
+  g_clear_error (&error);
+  return outcome;
+}
+
 static gboolean
 outcome_equal (const FzOutcome *a,
                const FzOutcome *b)
@@ -612,6 +629,22 @@ call_cb (GObject      *source,
 }
 
 static void
+count_issued (Fuzz          *fz,
+              AgenGenerator *gen)
+{
+  int i = gen_index (fz, gen);
+
+  if (i < FZ_MAX_GENS)
+    fz->issued[i]++;
+}
+
+static Fuzz *
+fz_of_call (Call *call)
+{
+  return call->fz;
+}
+
+static void
 start_async (AgenGenerator  *gen,
              const FzOpSpec *op,
              GCancellable   *cancellable,
@@ -622,6 +655,7 @@ start_async (AgenGenerator  *gen,
   call->kind = op->kind;
   call->source = gen;
   call->caller = g_main_context_get_thread_default ();
+  count_issued (fz_of_call (call), gen);
 
   switch (op->kind)
     {
@@ -974,6 +1008,20 @@ abandon_idle_cb (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
+/* Finishes a wait and hands its outcome to the GTask a body awaits. */
+static void
+relay_wait_cb (GObject      *source,
+               GAsyncResult *result,
+               gpointer      data)
+{
+  GTask *task = data;
+  FzOutcome *outcome = g_new (FzOutcome, 1);
+
+  *outcome = finish_op (AGEN_GENERATOR (source), FZ_OP_WAIT, result);
+  g_task_return_pointer (task, outcome, g_free);
+  g_object_unref (task);
+}
+
 static gboolean
 fiber_body (AgenGenerator  *self,
             gpointer        user_data,
@@ -1086,9 +1134,33 @@ fiber_body (AgenGenerator  *self,
               }
 
             g_object_ref (target);
-            outcome = run_blocking (target, &op,
-                                    op.step_cancellable ? agen_generator_get_cancellable (self) : NULL,
-                                    &local);
+            if (op.try_form && fz->issued[ins->a] == 0)
+              {
+                /* try_next from the body; if the target waits, so does
+                 * the body, for a wait_async. */
+                outcome = run_try_next (target);
+                if (fz_err_is (outcome.err, FZ_DOM_IO, FZ_IO_WOULD_BLOCK))
+                  {
+                    /* Through a GTask: the result the body awaits stays
+                     * its own until its next await, and the wait's
+                     * result would keep target alive that long. */
+                    GTask *task = g_task_new (NULL, NULL, AGEN_AWAIT_CALLBACK (self));
+                    FzOutcome *waited;
+
+                    count_issued (fz, target);
+                    agen_generator_wait_async (target, NULL, relay_wait_cb, task);
+                    at_await (fz);
+                    waited = g_task_propagate_pointer (G_TASK (agen_generator_await (self)), NULL);
+                    outcome = *waited;
+                    g_free (waited);
+                  }
+                if (outcome.err.domain != FZ_DOM_NONE)
+                  local = error_new (outcome.err);
+              }
+            else
+              outcome = run_blocking (target, &op,
+                                      op.step_cancellable ? agen_generator_get_cancellable (self) : NULL,
+                                      &local);
             defer_release (fz, target);
             ev (fz, FZ_EV_OP, fg->idx, pc, fz_val_code (outcome.val), outcome.ret,
                 fz_err_code (outcome.err));
@@ -1537,6 +1609,7 @@ driven_start_op (FzGen              *fg,
   GValue in = G_VALUE_INIT;
 
   fg->inner_kind = op->kind;
+  count_issued (fg->fz, gen);
   switch (op->kind)
     {
     case FZ_OP_NEXT:
@@ -1742,6 +1815,33 @@ driven_run (FzGen *fg)
                 break;
               }
             fg->target = g_object_ref (target);
+            if (op.try_form && fz->issued[ins->a] == 0)
+              {
+                FzOutcome outcome = run_try_next (target);
+
+                if (fz_err_is (outcome.err, FZ_DOM_IO, FZ_IO_WOULD_BLOCK))
+                  {
+                    /* The target waits: so does the body, for a wait. */
+                    fg->inner_kind = FZ_OP_WAIT;
+                    count_issued (fz, target);
+                    agen_generator_wait_async (target, NULL, driven_op_cb, fg);
+                    at_await (fz);
+                    fg->in_step_fn = FALSE;
+                    return DR_WAITING;
+                  }
+                defer_release (fz, g_steal_pointer (&fg->target));
+                ev (fz, FZ_EV_OP, fg->idx, pc, fz_val_code (outcome.val), outcome.ret,
+                    fz_err_code (outcome.err));
+                if (outcome.err.domain == FZ_DOM_NONE)
+                  fg->pc++;
+                else
+                  {
+                    local = error_new (outcome.err);
+                    if (driven_fail (fg, ins, &local, &r))
+                      return r;
+                  }
+                break;
+              }
             driven_start_op (fg, target, &op, op.step_cancellable ? fg->cancellable : NULL,
                              driven_op_cb);
             return DR_WAITING;
@@ -2032,7 +2132,10 @@ finalizer_cb (AgenGenerator *gen,
   check_thread_stack (fz, "the finalizer hook");
   ev (fz, FZ_EV_HOOK, gen_index (fz, gen), 0, 0, 0, 0);
   if (fz->prog.hook == FZ_HOOK_CLOSE)
-    agen_generator_close_async (gen, NULL, hook_close_cb, fz);
+    {
+      count_issued (fz, gen);
+      agen_generator_close_async (gen, NULL, hook_close_cb, fz);
+    }
   else
     g_object_unref (gen);
 }
@@ -2068,20 +2171,6 @@ typedef struct
   gint           done;
 } Worker;
 
-static FzOutcome
-run_try_next (AgenGenerator *gen)
-{
-  GValue out = G_VALUE_INIT;
-  GError *error = NULL;
-  FzOutcome outcome;
-
-  outcome.ret = agen_generator_try_next (gen, &out, &error);
-  outcome.val = value_read (&out);
-  outcome.err = error_read (error);
-  value_clear (&out);
-  g_clear_error (&error);
-  return outcome;
-}
 
 /* One worker thread for the whole run, fed through a queue: a thread per
  * op would cost more than the rest of an input. */
@@ -2213,6 +2302,7 @@ run_step (Fuzz               *fz,
   GCancellable *cancellable = NULL;
   FzOutcome outcome;
 
+  memset (fz->issued, 0, sizeof fz->issued);
   if (step->kind == FZ_STEP_UNREF)
     {
       g_clear_object (&fg->gen);
@@ -2319,6 +2409,7 @@ run_step (Fuzz               *fz,
               call->kind = FZ_OP_WAIT;
               call->source = fg->gen;
               call->caller = g_main_context_get_thread_default ();
+              count_issued (fz, fg->gen);
               agen_generator_wait_async (fg->gen, cancellable, call_cb, call);
             }
           if (step->try_waits == FZ_TRY_WAIT_TRY)

@@ -228,6 +228,7 @@ dispose (FzModel *m,
           /* The hook gets the reference, closes, and drops it when the
            * close is done. */
           log_event (m, FZ_EV_HOOK, gi, 0, 0, 0, 0);
+          m->issued[gi]++;
           out = m_op (m, gi, close, -1, true);
           log_event (m, FZ_EV_HOOK_CLOSED, gi, 0, fz_err_code (out.err), out.ret, 0);
           break;
@@ -326,6 +327,8 @@ add_async (FzModel        *m,
       return -1;
     }
 
+  if (!blocking)
+    m->issued[target]++;
   a = &m->async[m->n_async];
   a->target = (uint8_t) target;
   a->op = *op;
@@ -345,6 +348,7 @@ at_first_await (FzModel *m)
   FzStep *step = m->arm_step;
   int p;
 
+  m->leaves++;
   if (!m->armed)
     return;
   m->armed = false;
@@ -443,8 +447,46 @@ body_op (FzModel  *m,
   if (!is_driven (m, gi))
     return m_op (m, target, op, cancel, false);
 
+  m->issued[target]++;
   out = m_op (m, target, op, cancel, true);
   driven_leave (m, gi);
+  return out;
+}
+
+/* A try_next a body makes on target (docs/semantics.md, "Synchronous
+ * completion"), on the owner's thread: an uncollected outcome is
+ * returned; otherwise a next runs inside the call (no cancellable: the
+ * target's step cancellable is one of its own, never cancelled), and if
+ * anything in that step left the thread, try_next gives WOULD_BLOCK and
+ * the body makes a wait_async and waits for it, which gets the step's
+ * outcome. */
+static FzOutcome
+body_try (FzModel *m,
+          int      gi,
+          int      target)
+{
+  FzModelGen *t = &m->g[target];
+  FzOpSpec next;
+  FzOutcome out;
+  int leaves = m->leaves;
+
+  if (t->try_state == FZ_TRY_DONE)
+    {
+      t->try_state = FZ_TRY_NONE;
+      return t->try_out;
+    }
+
+  memset (&next, 0, sizeof next);
+  next.kind = FZ_OP_NEXT;
+  out = m_op (m, target, next, -1, false);
+  if (m->leaves == leaves)
+    return out;
+
+  m->issued[target]++;
+  if (is_driven (m, gi))
+    driven_leave (m, gi);
+  else
+    at_first_await (m);
   return out;
 }
 
@@ -740,7 +782,10 @@ body (FzModel      *m,
               }
 
             m->g[target].refs++;
-            out = body_op (m, gi, target, op, op.step_cancellable ? g->step_cancel : -1);
+            if (op.try_form && m->issued[target] == 0)
+              out = body_try (m, gi, target);
+            else
+              out = body_op (m, gi, target, op, op.step_cancellable ? g->step_cancel : -1);
             push_release (m, target);
             log_event (m, FZ_EV_OP, gi, pc, fz_val_code (out.val), out.ret,
                        fz_err_code (out.err));
@@ -1170,6 +1215,7 @@ fz_model_run_step (FzModel      *m,
 
   memset (expect, 0, sizeof *expect);
   expect->first_async = m->n_async;
+  memset (m->issued, 0, sizeof m->issued);
 
   if (step->kind == FZ_STEP_SPURIOUS_RESUME)
     {
@@ -1215,9 +1261,14 @@ fz_model_run_step (FzModel      *m,
   if (step->kind == FZ_STEP_TRY)
     expect->outcome = m_try (m, step, id);
   else
-    expect->outcome = m_op (m, step->target, step->op, cancel,
-                            step->form == FZ_FORM_ASYNC ||
-                            step->form == FZ_FORM_ASYNC_OTHER_CONTEXT);
+    {
+      bool async = step->form == FZ_FORM_ASYNC ||
+                   step->form == FZ_FORM_ASYNC_OTHER_CONTEXT;
+
+      if (async)
+        m->issued[step->target]++;
+      expect->outcome = m_op (m, step->target, step->op, cancel, async);
+    }
 
   m->armed = false;
   expect->snapped = m->snapped;

@@ -122,6 +122,16 @@ typedef struct
    * function has its user_data destroyed only after that. */
   bool             defer_release;
 
+  /* How often a body left the thread (at_first_await() calls), and the
+   * _async calls made on each generator during the step: a try_next from
+   * a body (FzOpSpec.try_form) is made only on a generator with none,
+   * whose callback might still be to come (try_next then refuses with
+   * RUNNING, or not, depending on the order of the main loop's sources);
+   * on the others the body makes a plain next. The harness counts the
+   * same. */
+  int              leaves;
+  int              issued[FZ_MAX_GENS];
+
   /* References to release between steps, in order. */
   int              release[FZ_MAX_RELEASES];
   int              rel_head, rel_tail;

@@ -119,6 +119,7 @@ fz_decode_body_op (uint8_t byte)
   FzOpSpec op = decode_op (byte & 3, (byte >> 2) & 7);
 
   op.step_cancellable = (byte & 0x20) != 0;
+  op.try_form = (byte & 0x40) != 0 && op.kind == FZ_OP_NEXT;
   return op;
 }
 
@@ -391,7 +392,7 @@ fz_describe_op (char           *buf,
   switch (op->kind)
     {
     case FZ_OP_NEXT:
-      snprintf (buf, size, "next");
+      snprintf (buf, size, op->try_form ? "try_next" : "next");
       break;
     case FZ_OP_SEND:
       fz_describe_val (arg, sizeof arg, op->val);
@@ -564,6 +565,8 @@ describe_ins (char        *buf,
         FzOpSpec op = fz_decode_body_op (ins->b);
         char o[48];
 
+        if (ins->kind == FZ_I_ASYNC_OP)
+          op.try_form = false;
         fz_describe_op (o, sizeof o, &op);
         snprintf (arg, sizeof arg, "g%u %s%s", ins->a, o,
                   op.step_cancellable ? ", step cancellable" : "");

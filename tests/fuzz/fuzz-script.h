@@ -216,6 +216,9 @@ typedef struct
   FzVal   val;        /* send */
   FzErr   err;        /* throw */
   bool    step_cancellable;  /* inside a body: pass the step's cancellable */
+  bool    try_form;   /* inside a body, a next: agen_generator_try_next(),
+                         and if the target waits, a wait_async (no
+                         cancellable) that the body waits for */
 } FzOpSpec;
 
 typedef enum
@@ -419,7 +422,8 @@ void fz_program_decode (FzProgram     *prog,
 FzVal    fz_decode_val         (uint8_t byte);
 FzErr    fz_decode_throw_error (uint8_t index);
 /* The op byte of FZ_I_OP and FZ_I_ASYNC_OP: bits 0-1 kind, bits 2-4
- * argument, bit 5 with the step's cancellable. */
+ * argument, bit 5 with the step's cancellable, bit 6 (FZ_I_OP, a next)
+ * the try_next form. */
 FzOpSpec fz_decode_body_op     (uint8_t byte);
 
 /* Human-readable dumps, for failure reports. */

@@ -70,6 +70,11 @@ def op(target, kind, arg=0, step_cancellable=False, catch=0):
     return ins(I_OP, target, op_byte(kind, arg, step_cancellable), catch)
 
 
+def try_op(target, catch=0):
+    """agen_generator_try_next() from the body, and a wait if it blocks."""
+    return ins(I_OP, target, NEXT | 0x40, catch)
+
+
 def async_op(target, kind, arg=0, step_cancellable=False):
     return ins(I_ASYNC_OP, target, op_byte(kind, arg, step_cancellable))
 
@@ -516,6 +521,21 @@ seed('try-next-worker', program([three], [try_next(0, worker=True), try_next(0),
 seed('try-next-yield-from', program([gen(yield_from(1)), driven(LATER_TIMEOUT, yield_(INT(1)),
                                                                 yield_(INT(2)))], [
     try_next(0, WAIT), try_next(0), try_next(0), wait(0), try_next(0, WAIT)]))
+
+seed('body-try-next', program([gen(try_op(1), try_op(1), try_op(1), yield_(INT(5))), awaiting],
+                              nexts(0, 2)))
+seed('driven-body-try-next', program([driven(NOW, try_op(1), try_op(2), try_op(2), try_op(2),
+                                             yield_(INT(5))),
+                                      three, driven(LATER_IDLE, yield_(INT(1)),
+                                                    await_(THREAD), yield_(INT(2)))],
+                                     nexts(0, 2, BLOCKING)))
+seed('body-try-next-fallback', program([gen(await_(IDLE), async_op(1, NEXT), try_op(1),
+                                            try_op(0, catch=1), yield_(INT(1))),
+                                        gen(yield_(INT(2)))],
+                                       [step(1, NEXT), step(1, NEXT), step(0, NEXT)]))
+seed('body-try-next-collects', program([driven(LATER_IDLE, try_op(1), try_op(1), yield_(INT(3))),
+                                        awaiting], [
+    try_next(1), step(0, NEXT), step(0, CLOSE)]))
 
 
 def main():
