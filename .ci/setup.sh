@@ -51,6 +51,13 @@ packages=(
   # test-installed imports Agen from Python and from JavaScript.
   python3-gi
   gjs
+  # The API reference (-Ddocs=true), built and checked by .ci/test.sh.
+  gi-docgen
+  # examples/gtk-demo, and its test under Xvfb (xvfb-run needs xauth).
+  libgtk-4-dev
+  gir1.2-gtk-4.0
+  xvfb
+  xauth
 )
 # Those of one command only (gcovr for .ci/coverage.sh): not installed for
 # every test run.

@@ -106,8 +106,10 @@ run() {
   times+=($((SECONDS - start)))
 }
 
+# The plain build also builds the API reference, whose checks (suite
+# 'docs') run there only.
 if [ $want_plain -eq 1 ]; then
-  run plain "$build" "$options" "${meson_args[@]}"
+  run plain "$build" "-Ddocs=true $options" "${meson_args[@]}"
 fi
 if [ $want_asan -eq 1 ]; then
   run asan+ubsan "$asan_build" "$options -Db_sanitize=address,undefined" \

@@ -13,6 +13,10 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
+#if defined(__linux__) && (defined(__x86_64__) || defined(__aarch64__))
+# include <ucontext.h>
+# define AGEN_FIBER_HAVE_FAULT_SP 1
+#endif
 
 #include "agen-fiber-inline-private.h"
 
@@ -179,6 +183,49 @@ agen_fiber_is_guard_hit (AgenFiber     *fiber,
   return stack != NULL && agen_stack_is_guard_hit (stack, addr);
 }
 
+/* The stack pointer of the code that faulted, or NULL. */
+static const guint8 *
+agen_fiber_fault_sp (void *ucontext)
+{
+#if defined(AGEN_FIBER_HAVE_FAULT_SP) && defined(__x86_64__)
+  return (const guint8 *) (guintptr) ((ucontext_t *) ucontext)->uc_mcontext.gregs[REG_RSP];
+#elif defined(AGEN_FIBER_HAVE_FAULT_SP) && defined(__aarch64__)
+  return (const guint8 *) (guintptr) ((ucontext_t *) ucontext)->uc_mcontext.sp;
+#else
+  return NULL;
+#endif
+}
+
+/* How far below the fault's stack pointer a faulting access may be for a
+ * frame that jumped past the guard (a call's return address, a probe or a
+ * spill just below it). */
+#define AGEN_FIBER_FAULT_SP_SLACK (64 * 1024)
+
+/* A frame larger than the guard moved fiber's stack pointer below its
+ * stack at once (code compiled without -fstack-clash-protection), and the
+ * first access there faulted: in unmapped memory below the slab, or in
+ * the guard of another stack. The guard cannot catch that, the stack
+ * pointer can: it lies below the stack, not far, and the access is next
+ * to it. When the access lands in a neighbour's stack instead nothing
+ * faults: see docs/limits.md. */
+static gboolean
+agen_fiber_is_jump_past_guard (AgenFiber     *fiber,
+                               gconstpointer  addr,
+                               void          *ucontext)
+{
+  const AgenStack *stack = fiber->stack;
+  const guint8 *sp = agen_fiber_fault_sp (ucontext);
+  const guint8 *p = addr;
+
+  if (stack == NULL || sp == NULL)
+    return FALSE;
+
+  return sp < stack->base &&
+         (gsize) (stack->base - sp) <= AGEN_FIBER_MAX_STACK_SIZE &&
+         p < stack->base &&
+         p + AGEN_FIBER_FAULT_SP_SLACK >= sp;
+}
+
 static void
 agen_fiber_fault_handler (int        signum,
                           siginfo_t *info,
@@ -206,6 +253,13 @@ agen_fiber_fault_handler (int        signum,
           if (agen_fiber_is_guard_hit (fiber, info->si_addr))
             agen_fiber_report_overflow (fiber, fiber->stack);
         }
+
+      /* Not in a guard: a frame that jumped past it? Only the running
+       * fiber's own code can have moved its stack pointer there, and not
+       * in the middle of a switch. */
+      if (leaving == NULL && agen_fiber_current != NULL &&
+          agen_fiber_is_jump_past_guard (agen_fiber_current, info->si_addr, ucontext))
+        agen_fiber_report_overflow (agen_fiber_current, agen_fiber_current->stack);
     }
 
   /* Not ours. Hand the signal to whoever was there before us. */

@@ -8,9 +8,12 @@
 
 #include "config.h"
 
+#include <glib/gi18n-lib.h>
+
 #include "agen-generator-impl-private.h"
 #include "agen-runner-fiber-private.h"
 #include "agen-tsan-private.h"
+#include "agen-values.h"
 
 typedef struct
 {
@@ -431,4 +434,399 @@ agen_generator_close (AgenGenerator  *self,
 
   return agen_generator_blocking (self, AGEN_OP_CLOSE, NULL, NULL,
                                   cancellable, NULL, error);
+}
+
+/* Typed reads (agen-values.h) --------------------------------------------- */
+
+static gboolean
+is_number_type (GType type)
+{
+  switch (G_TYPE_FUNDAMENTAL (type))
+    {
+    case G_TYPE_CHAR:
+    case G_TYPE_UCHAR:
+    case G_TYPE_INT:
+    case G_TYPE_UINT:
+    case G_TYPE_LONG:
+    case G_TYPE_ULONG:
+    case G_TYPE_INT64:
+    case G_TYPE_UINT64:
+    case G_TYPE_FLOAT:
+    case G_TYPE_DOUBLE:
+      return TRUE;
+    default:
+      return FALSE;
+    }
+}
+
+/* What a typed read got when it is not exactly of the type wanted: a
+ * value of a derived type, None where none_ok, or a number converted;
+ * otherwise an error. got is moved into *value or unset. Out of line: the
+ * exact type is the per-item path. */
+static gboolean
+read_other_type (AgenGenerator  *self,
+                 GValue         *got,
+                 GType           want,
+                 gboolean        none_ok,
+                 GValue         *value,
+                 GError        **error)
+{
+  if (G_VALUE_HOLDS (got, want) || (none_ok && agen_value_is_none (got)))
+    {
+      *value = *got;
+      return TRUE;
+    }
+
+  if (is_number_type (want) && is_number_type (G_VALUE_TYPE (got)))
+    {
+      g_value_init (value, want);
+      if (g_value_transform (got, value))
+        {
+          g_value_unset (got);
+          return TRUE;
+        }
+      g_value_unset (value);
+    }
+
+  g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+               _("Generator “%s” yielded a value of type %s where %s was expected"),
+               agen_generator_display_name (self),
+               G_VALUE_TYPE_NAME (got), g_type_name (want));
+  g_value_unset (got);
+  return FALSE;
+}
+
+/* The blocking next, its value checked against want. TRUE: *value holds
+ * a want (converted from another number type if need be), or None where
+ * none_ok. Inline, so that each public typed read reaches the switch
+ * itself, as agen_generator_next() does. */
+G_ALWAYS_INLINE static inline gboolean
+next_typed (AgenGenerator  *self,
+            GCancellable   *cancellable,
+            GType           want,
+            gboolean        none_ok,
+            GValue         *value,
+            GError        **error)
+{
+  GValue got = G_VALUE_INIT;
+
+  g_return_val_if_fail (AGEN_GENERATOR_IS_EXACTLY (self), FALSE);
+  g_return_val_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (!agen_generator_blocking (self, AGEN_OP_NEXT, NULL, NULL, cancellable, &got, error))
+    {
+      g_value_unset (&got);
+      return FALSE;
+    }
+
+  if (G_LIKELY (G_VALUE_TYPE (&got) == want))
+    {
+      *value = got;
+      return TRUE;
+    }
+
+  return read_other_type (self, &got, want, none_ok, value, error);
+}
+
+/**
+ * agen_generator_next_int: (skip)
+ * @self: a generator
+ * @cancellable: (nullable): a cancellable
+ * @out: (out): return location for the value; 0 when there is none
+ * @error: return location for an error
+ *
+ * The blocking [method@Generator.next], for a generator that yields
+ * ints: no [struct@GObject.Value] to initialise and unset. A yielded
+ * number of another type is converted, as g_value_transform() does; any
+ * other value fails with %G_IO_ERROR_INVALID_DATA (the item is lost).
+ *
+ * ```c
+ * int n;
+ *
+ * while (agen_generator_next_int (gen, NULL, &n, &error))
+ *   total += n;
+ * if (error != NULL)
+ *   …
+ * ```
+ *
+ * Returns: %TRUE with @out set; %FALSE with no error when the generator
+ *   has finished; %FALSE with @error set when it raised or yielded
+ *   something else
+ *
+ * Since: 0.1
+ */
+gboolean
+agen_generator_next_int (AgenGenerator  *self,
+                         GCancellable   *cancellable,
+                         int            *out,
+                         GError        **error)
+{
+  GValue value = G_VALUE_INIT;
+
+  g_return_val_if_fail (out != NULL, FALSE);
+
+  *out = 0;
+  if (!next_typed (self, cancellable, G_TYPE_INT, FALSE, &value, error))
+    return FALSE;
+  *out = g_value_get_int (&value);
+  return TRUE;
+}
+
+/**
+ * agen_generator_next_uint: (skip)
+ * @self: a generator
+ * @cancellable: (nullable): a cancellable
+ * @out: (out): return location for the value; 0 when there is none
+ * @error: return location for an error
+ *
+ * [method@Generator.next_int] for `guint`.
+ *
+ * Returns: as [method@Generator.next_int]
+ *
+ * Since: 0.1
+ */
+gboolean
+agen_generator_next_uint (AgenGenerator  *self,
+                          GCancellable   *cancellable,
+                          guint          *out,
+                          GError        **error)
+{
+  GValue value = G_VALUE_INIT;
+
+  g_return_val_if_fail (out != NULL, FALSE);
+
+  *out = 0;
+  if (!next_typed (self, cancellable, G_TYPE_UINT, FALSE, &value, error))
+    return FALSE;
+  *out = g_value_get_uint (&value);
+  return TRUE;
+}
+
+/**
+ * agen_generator_next_int64: (skip)
+ * @self: a generator
+ * @cancellable: (nullable): a cancellable
+ * @out: (out): return location for the value; 0 when there is none
+ * @error: return location for an error
+ *
+ * [method@Generator.next_int] for `gint64`.
+ *
+ * Returns: as [method@Generator.next_int]
+ *
+ * Since: 0.1
+ */
+gboolean
+agen_generator_next_int64 (AgenGenerator  *self,
+                           GCancellable   *cancellable,
+                           gint64         *out,
+                           GError        **error)
+{
+  GValue value = G_VALUE_INIT;
+
+  g_return_val_if_fail (out != NULL, FALSE);
+
+  *out = 0;
+  if (!next_typed (self, cancellable, G_TYPE_INT64, FALSE, &value, error))
+    return FALSE;
+  *out = g_value_get_int64 (&value);
+  return TRUE;
+}
+
+/**
+ * agen_generator_next_double: (skip)
+ * @self: a generator
+ * @cancellable: (nullable): a cancellable
+ * @out: (out): return location for the value; 0 when there is none
+ * @error: return location for an error
+ *
+ * [method@Generator.next_int] for `double`.
+ *
+ * Returns: as [method@Generator.next_int]
+ *
+ * Since: 0.1
+ */
+gboolean
+agen_generator_next_double (AgenGenerator  *self,
+                            GCancellable   *cancellable,
+                            double         *out,
+                            GError        **error)
+{
+  GValue value = G_VALUE_INIT;
+
+  g_return_val_if_fail (out != NULL, FALSE);
+
+  *out = 0;
+  if (!next_typed (self, cancellable, G_TYPE_DOUBLE, FALSE, &value, error))
+    return FALSE;
+  *out = g_value_get_double (&value);
+  return TRUE;
+}
+
+/**
+ * agen_generator_next_boolean: (skip)
+ * @self: a generator
+ * @cancellable: (nullable): a cancellable
+ * @out: (out): return location for the value; %FALSE when there is none
+ * @error: return location for an error
+ *
+ * [method@Generator.next_int] for `gboolean`; only boolean values are
+ * accepted.
+ *
+ * Returns: as [method@Generator.next_int]
+ *
+ * Since: 0.1
+ */
+gboolean
+agen_generator_next_boolean (AgenGenerator  *self,
+                             GCancellable   *cancellable,
+                             gboolean       *out,
+                             GError        **error)
+{
+  GValue value = G_VALUE_INIT;
+
+  g_return_val_if_fail (out != NULL, FALSE);
+
+  *out = FALSE;
+  if (!next_typed (self, cancellable, G_TYPE_BOOLEAN, FALSE, &value, error))
+    return FALSE;
+  *out = g_value_get_boolean (&value);
+  return TRUE;
+}
+
+/**
+ * agen_generator_next_string: (skip)
+ * @self: a generator
+ * @cancellable: (nullable): a cancellable
+ * @out: (out) (transfer full) (nullable): return location for the string,
+ *   freed with g_free(); %NULL when there is none, and for None
+ * @error: return location for an error
+ *
+ * [method@Generator.next_int] for strings. None reads as %NULL.
+ *
+ * Returns: as [method@Generator.next_int]
+ *
+ * Since: 0.1
+ */
+gboolean
+agen_generator_next_string (AgenGenerator  *self,
+                            GCancellable   *cancellable,
+                            char          **out,
+                            GError        **error)
+{
+  GValue value = G_VALUE_INIT;
+
+  g_return_val_if_fail (out != NULL, FALSE);
+
+  *out = NULL;
+  if (!next_typed (self, cancellable, G_TYPE_STRING, TRUE, &value, error))
+    return FALSE;
+  if (G_VALUE_HOLDS_STRING (&value))
+    *out = g_value_dup_string (&value);
+  g_value_unset (&value);
+  return TRUE;
+}
+
+/**
+ * agen_generator_next_object: (skip)
+ * @self: a generator
+ * @cancellable: (nullable): a cancellable
+ * @out: (out) (transfer full) (nullable) (type GObject): return location
+ *   for the object, with a reference for the caller; %NULL when there is
+ *   none, and for None
+ * @error: return location for an error
+ *
+ * [method@Generator.next_int] for objects (of any class). None reads as
+ * %NULL.
+ *
+ * Returns: as [method@Generator.next_int]
+ *
+ * Since: 0.1
+ */
+gboolean
+agen_generator_next_object (AgenGenerator  *self,
+                            GCancellable   *cancellable,
+                            gpointer       *out,
+                            GError        **error)
+{
+  GValue value = G_VALUE_INIT;
+
+  g_return_val_if_fail (out != NULL, FALSE);
+
+  *out = NULL;
+  if (!next_typed (self, cancellable, G_TYPE_OBJECT, TRUE, &value, error))
+    return FALSE;
+  if (G_VALUE_HOLDS_OBJECT (&value))
+    *out = g_value_dup_object (&value);
+  g_value_unset (&value);
+  return TRUE;
+}
+
+/**
+ * agen_generator_next_boxed: (skip)
+ * @self: a generator
+ * @boxed_type: the boxed type expected
+ * @cancellable: (nullable): a cancellable
+ * @out: (out) (transfer full) (nullable): return location for a copy of
+ *   the value, freed with g_boxed_free(); %NULL when there is none, and
+ *   for None
+ * @error: return location for an error
+ *
+ * [method@Generator.next_int] for a boxed type. None reads as %NULL.
+ *
+ * Returns: as [method@Generator.next_int]
+ *
+ * Since: 0.1
+ */
+gboolean
+agen_generator_next_boxed (AgenGenerator  *self,
+                           GType           boxed_type,
+                           GCancellable   *cancellable,
+                           gpointer       *out,
+                           GError        **error)
+{
+  GValue value = G_VALUE_INIT;
+
+  g_return_val_if_fail (G_TYPE_IS_BOXED (boxed_type), FALSE);
+  g_return_val_if_fail (out != NULL, FALSE);
+
+  *out = NULL;
+  if (!next_typed (self, cancellable, boxed_type, TRUE, &value, error))
+    return FALSE;
+  if (G_VALUE_HOLDS (&value, boxed_type))
+    *out = g_value_dup_boxed (&value);
+  g_value_unset (&value);
+  return TRUE;
+}
+
+/**
+ * agen_generator_next_pointer: (skip)
+ * @self: a generator
+ * @cancellable: (nullable): a cancellable
+ * @out: (out) (nullable): return location for the pointer; %NULL when
+ *   there is none, and for None
+ * @error: return location for an error
+ *
+ * [method@Generator.next_int] for `G_TYPE_POINTER` values.
+ *
+ * Returns: as [method@Generator.next_int]
+ *
+ * Since: 0.1
+ */
+gboolean
+agen_generator_next_pointer (AgenGenerator  *self,
+                             GCancellable   *cancellable,
+                             gpointer       *out,
+                             GError        **error)
+{
+  GValue value = G_VALUE_INIT;
+
+  g_return_val_if_fail (out != NULL, FALSE);
+
+  *out = NULL;
+  if (!next_typed (self, cancellable, G_TYPE_POINTER, FALSE, &value, error))
+    return FALSE;
+  *out = g_value_get_pointer (&value);
+  g_value_unset (&value);
+  return TRUE;
 }

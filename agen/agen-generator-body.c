@@ -13,6 +13,7 @@
 #include "agen-batch-private.h"
 #include "agen-error.h"
 #include "agen-generator-impl-private.h"
+#include "agen-values.h"
 
 const char *
 agen_generator_exit_message (void)
@@ -32,6 +33,38 @@ wrong_context (AgenGenerator  *self,
 {
   g_set_error (error, AGEN_ERROR, AGEN_ERROR_WRONG_CONTEXT,
                _("%s may only be called from the body of generator “%s”"),
+               what, agen_generator_display_name (self));
+  return FALSE;
+}
+
+/* A yield that cannot be carried out, for one of the two reasons a body
+ * gets wrong (agen_generator_yield() checks both before calling): an unset
+ * GValue, which is a GError saying what to pass instead, and a yield with
+ * *error already set, which means an earlier yield (or await) failed and
+ * the body went on as if it had not: that error is named, since it is the
+ * cause of everything that follows. */
+gboolean
+agen_generator_yield_misused (AgenGenerator  *self,
+                              const GValue   *value,
+                              GError        **error,
+                              const char     *what)
+{
+  if (error != NULL && *error != NULL)
+    {
+      /* A programmer error: a critical, untranslated like the others. */
+      g_critical ("%s: the body of generator '%s' went on after a failed call "
+                  "and yielded again with its error still set; the earlier "
+                  "failure was: %s (%s, %d). A body must stop when a yield "
+                  "returns FALSE, normally returning FALSE itself.",
+                  what, agen_generator_display_name (self), (*error)->message,
+                  g_quark_to_string ((*error)->domain), (*error)->code);
+      return FALSE;
+    }
+
+  g_assert (value != NULL && G_VALUE_TYPE (value) == G_TYPE_INVALID);
+  g_set_error (error, AGEN_ERROR, AGEN_ERROR_FAILED,
+               _("%s: the body of generator “%s” yielded an unset GValue; "
+                 "pass NULL to yield None"),
                what, agen_generator_display_name (self));
   return FALSE;
 }
@@ -139,9 +172,17 @@ agen_generator_yield (AgenGenerator  *self,
   AgenBatch *batch;
 
   g_return_val_if_fail (AGEN_GENERATOR_IS_EXACTLY (self), FALSE);
-  /* Not G_IS_VALUE(): that is a type-system lookup per item. */
-  g_return_val_if_fail (value == NULL || G_VALUE_TYPE (value) != G_TYPE_INVALID, FALSE);
-  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  /* Two mistakes whose first message must name the cause: one compare
+   * each on the per-item path. Not G_IS_VALUE(): that is a type-system
+   * lookup per item. */
+  if (G_UNLIKELY ((value != NULL && G_VALUE_TYPE (value) == G_TYPE_INVALID) ||
+                  (error != NULL && *error != NULL)))
+    {
+      if (sent != NULL)
+        agen_value_init_none (sent);
+      return agen_generator_yield_misused (self, value, error, "agen_generator_yield()");
+    }
 
   if (!agen_generator_in_own_body (self))
     {
@@ -200,10 +241,12 @@ agen_generator_yield_from (AgenGenerator  *self,
 
   g_return_val_if_fail (AGEN_IS_GENERATOR (self), FALSE);
   g_return_val_if_fail (AGEN_IS_GENERATOR (inner), FALSE);
-  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
   if (return_value != NULL)
     agen_value_init_none (return_value);
+
+  if (error != NULL && *error != NULL)
+    return agen_generator_yield_misused (self, NULL, error, "agen_generator_yield_from()");
 
   if (!agen_generator_in_own_body (self))
     return wrong_context (self, "agen_generator_yield_from()", error);
@@ -534,4 +577,335 @@ agen_generator_await (AgenGenerator *self)
 
   self->await_current = g_steal_pointer (&self->await_pending);
   return self->await_current;
+}
+
+/* Typed yields (agen-values.h) -------------------------------------------- */
+
+/* agen_generator_yield() for a value the caller made: moved, not copied.
+ * Inline, so that each public typed yield reaches the switch itself, as
+ * agen_generator_yield() does. */
+G_ALWAYS_INLINE static inline gboolean
+yield_typed_take (AgenGenerator  *self,
+                  GValue         *value,
+                  const char     *what,
+                  GError        **error)
+{
+  if (G_UNLIKELY (!AGEN_GENERATOR_IS_EXACTLY (self)))
+    {
+      g_value_unset (value);
+      g_return_val_if_fail (AGEN_GENERATOR_IS_EXACTLY (self), FALSE);
+    }
+
+  if (G_UNLIKELY (error != NULL && *error != NULL))
+    {
+      g_value_unset (value);
+      return agen_generator_yield_misused (self, NULL, error, what);
+    }
+
+  if (!agen_generator_in_own_body (self))
+    {
+      g_value_unset (value);
+      return wrong_context (self, what, error);
+    }
+
+  return agen_generator_yield_take (self, value, NULL, error);
+}
+
+/**
+ * agen_generator_yield_int: (skip)
+ * @self: the generator whose body is calling
+ * @v: the value
+ * @error: return location for the error thrown in
+ *
+ * Yields @v as a `G_TYPE_INT` value, like [method@Generator.yield]
+ * without the sent value: a value sent in is dropped.
+ *
+ * Returns: %TRUE when resumed by a next or send; %FALSE with @error set
+ *   to the error thrown in, or to %AGEN_ERROR_EXIT for a close: the body
+ *   should then clean up and return %FALSE
+ *
+ * Since: 0.1
+ */
+gboolean
+agen_generator_yield_int (AgenGenerator  *self,
+                          int             v,
+                          GError        **error)
+{
+  GValue value = G_VALUE_INIT;
+
+  g_value_init (&value, G_TYPE_INT);
+  g_value_set_int (&value, v);
+  return yield_typed_take (self, &value, "agen_generator_yield_int()", error);
+}
+
+/**
+ * agen_generator_yield_uint: (skip)
+ * @self: the generator whose body is calling
+ * @v: the value
+ * @error: return location for the error thrown in
+ *
+ * Yields @v as a `G_TYPE_UINT` value; see [method@Generator.yield_int].
+ *
+ * Returns: as [method@Generator.yield_int]
+ *
+ * Since: 0.1
+ */
+gboolean
+agen_generator_yield_uint (AgenGenerator  *self,
+                           guint           v,
+                           GError        **error)
+{
+  GValue value = G_VALUE_INIT;
+
+  g_value_init (&value, G_TYPE_UINT);
+  g_value_set_uint (&value, v);
+  return yield_typed_take (self, &value, "agen_generator_yield_uint()", error);
+}
+
+/**
+ * agen_generator_yield_int64: (skip)
+ * @self: the generator whose body is calling
+ * @v: the value
+ * @error: return location for the error thrown in
+ *
+ * Yields @v as a `G_TYPE_INT64` value; see [method@Generator.yield_int].
+ *
+ * Returns: as [method@Generator.yield_int]
+ *
+ * Since: 0.1
+ */
+gboolean
+agen_generator_yield_int64 (AgenGenerator  *self,
+                            gint64          v,
+                            GError        **error)
+{
+  GValue value = G_VALUE_INIT;
+
+  g_value_init (&value, G_TYPE_INT64);
+  g_value_set_int64 (&value, v);
+  return yield_typed_take (self, &value, "agen_generator_yield_int64()", error);
+}
+
+/**
+ * agen_generator_yield_double: (skip)
+ * @self: the generator whose body is calling
+ * @v: the value
+ * @error: return location for the error thrown in
+ *
+ * Yields @v as a `G_TYPE_DOUBLE` value; see [method@Generator.yield_int].
+ *
+ * Returns: as [method@Generator.yield_int]
+ *
+ * Since: 0.1
+ */
+gboolean
+agen_generator_yield_double (AgenGenerator  *self,
+                             double          v,
+                             GError        **error)
+{
+  GValue value = G_VALUE_INIT;
+
+  g_value_init (&value, G_TYPE_DOUBLE);
+  g_value_set_double (&value, v);
+  return yield_typed_take (self, &value, "agen_generator_yield_double()", error);
+}
+
+/**
+ * agen_generator_yield_boolean: (skip)
+ * @self: the generator whose body is calling
+ * @v: the value
+ * @error: return location for the error thrown in
+ *
+ * Yields @v as a `G_TYPE_BOOLEAN` value; see [method@Generator.yield_int].
+ *
+ * Returns: as [method@Generator.yield_int]
+ *
+ * Since: 0.1
+ */
+gboolean
+agen_generator_yield_boolean (AgenGenerator  *self,
+                              gboolean        v,
+                              GError        **error)
+{
+  GValue value = G_VALUE_INIT;
+
+  g_value_init (&value, G_TYPE_BOOLEAN);
+  g_value_set_boolean (&value, v);
+  return yield_typed_take (self, &value, "agen_generator_yield_boolean()", error);
+}
+
+/**
+ * agen_generator_yield_string: (skip)
+ * @self: the generator whose body is calling
+ * @v: (nullable): the string, copied
+ * @error: return location for the error thrown in
+ *
+ * Yields a copy of @v as a `G_TYPE_STRING` value; see
+ * [method@Generator.yield_int]. [method@Generator.take_string] saves the
+ * copy.
+ *
+ * Returns: as [method@Generator.yield_int]
+ *
+ * Since: 0.1
+ */
+gboolean
+agen_generator_yield_string (AgenGenerator  *self,
+                             const char     *v,
+                             GError        **error)
+{
+  GValue value = G_VALUE_INIT;
+
+  g_value_init (&value, G_TYPE_STRING);
+  g_value_set_string (&value, v);
+  return yield_typed_take (self, &value, "agen_generator_yield_string()", error);
+}
+
+/**
+ * agen_generator_take_string: (skip)
+ * @self: the generator whose body is calling
+ * @v: (nullable) (transfer full): the string, which the generator takes
+ * @error: return location for the error thrown in
+ *
+ * Yields @v as a `G_TYPE_STRING` value and takes ownership of it, also
+ * when the yield fails: `agen_generator_take_string (self,
+ * g_strdup_printf (…), error)` copies nothing.
+ *
+ * Returns: as [method@Generator.yield_int]
+ *
+ * Since: 0.1
+ */
+gboolean
+agen_generator_take_string (AgenGenerator  *self,
+                            char           *v,
+                            GError        **error)
+{
+  GValue value = G_VALUE_INIT;
+
+  g_value_init (&value, G_TYPE_STRING);
+  g_value_take_string (&value, v);
+  return yield_typed_take (self, &value, "agen_generator_take_string()", error);
+}
+
+/**
+ * agen_generator_yield_object: (skip)
+ * @self: the generator whose body is calling
+ * @v: (type GObject) (nullable): the object; %NULL yields None
+ * @error: return location for the error thrown in
+ *
+ * Yields @v, with a reference of its own, as a value of @v's own type
+ * (so a consumer can check for it with `G_VALUE_HOLDS`); see
+ * [method@Generator.yield_int].
+ *
+ * Returns: as [method@Generator.yield_int]
+ *
+ * Since: 0.1
+ */
+gboolean
+agen_generator_yield_object (AgenGenerator  *self,
+                             gpointer        v,
+                             GError        **error)
+{
+  GValue value = G_VALUE_INIT;
+
+  g_return_val_if_fail (v == NULL || G_IS_OBJECT (v), FALSE);
+
+  if (v == NULL)
+    {
+      g_value_init (&value, G_TYPE_POINTER);
+    }
+  else
+    {
+      g_value_init (&value, G_OBJECT_TYPE (v));
+      g_value_set_object (&value, v);
+    }
+  return yield_typed_take (self, &value, "agen_generator_yield_object()", error);
+}
+
+/**
+ * agen_generator_take_object: (skip)
+ * @self: the generator whose body is calling
+ * @v: (type GObject) (nullable) (transfer full): the object, whose
+ *   reference the generator takes; %NULL yields None
+ * @error: return location for the error thrown in
+ *
+ * Yields @v as [method@Generator.yield_object] does, taking the caller's
+ * reference, also when the yield fails.
+ *
+ * Returns: as [method@Generator.yield_int]
+ *
+ * Since: 0.1
+ */
+gboolean
+agen_generator_take_object (AgenGenerator  *self,
+                            gpointer        v,
+                            GError        **error)
+{
+  GValue value = G_VALUE_INIT;
+
+  g_return_val_if_fail (v == NULL || G_IS_OBJECT (v), FALSE);
+
+  if (v == NULL)
+    {
+      g_value_init (&value, G_TYPE_POINTER);
+    }
+  else
+    {
+      g_value_init (&value, G_OBJECT_TYPE (v));
+      g_value_take_object (&value, v);
+    }
+  return yield_typed_take (self, &value, "agen_generator_take_object()", error);
+}
+
+/**
+ * agen_generator_yield_boxed: (skip)
+ * @self: the generator whose body is calling
+ * @boxed_type: a boxed type
+ * @v: (nullable): the boxed value, copied with g_boxed_copy()
+ * @error: return location for the error thrown in
+ *
+ * Yields a copy of @v as a value of @boxed_type; see
+ * [method@Generator.yield_int].
+ *
+ * Returns: as [method@Generator.yield_int]
+ *
+ * Since: 0.1
+ */
+gboolean
+agen_generator_yield_boxed (AgenGenerator  *self,
+                            GType           boxed_type,
+                            gconstpointer   v,
+                            GError        **error)
+{
+  GValue value = G_VALUE_INIT;
+
+  g_return_val_if_fail (G_TYPE_IS_BOXED (boxed_type), FALSE);
+
+  g_value_init (&value, boxed_type);
+  g_value_set_boxed (&value, v);
+  return yield_typed_take (self, &value, "agen_generator_yield_boxed()", error);
+}
+
+/**
+ * agen_generator_yield_pointer: (skip)
+ * @self: the generator whose body is calling
+ * @v: (nullable): the pointer; %NULL yields None
+ * @error: return location for the error thrown in
+ *
+ * Yields @v as a `G_TYPE_POINTER` value; what it points to stays the
+ * body's to keep alive. See [method@Generator.yield_int].
+ *
+ * Returns: as [method@Generator.yield_int]
+ *
+ * Since: 0.1
+ */
+gboolean
+agen_generator_yield_pointer (AgenGenerator  *self,
+                              gpointer        v,
+                              GError        **error)
+{
+  GValue value = G_VALUE_INIT;
+
+  g_value_init (&value, G_TYPE_POINTER);
+  g_value_set_pointer (&value, v);
+  return yield_typed_take (self, &value, "agen_generator_yield_pointer()", error);
 }

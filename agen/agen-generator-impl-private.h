@@ -127,8 +127,12 @@ extern GType agen_generator_type_id;
  * agen-generator.c
  * ------------------------------------------------------------------------ */
 
-/* The generator's name for messages: its name or "(unnamed)". */
-const char *agen_generator_display_name   (AgenGenerator *self);
+/* agen-generator-body.c: the FALSE (and message) of a yield given an unset
+ * GValue or a set *error. */
+gboolean    agen_generator_yield_misused  (AgenGenerator  *self,
+                                           const GValue   *value,
+                                           GError        **error,
+                                           const char     *what);
 
 /* Destroys user_data once the body can never run again, on the thread's
  * stack. */

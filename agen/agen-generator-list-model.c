@@ -503,6 +503,8 @@ agen_generator_list_model_new (AgenGenerator *generator,
  * agen_generator_list_model_get_generator:
  * @self: a list model
  *
+ * Gets the generator the model pulls its items from.
+ *
  * Returns: (transfer none) (nullable): the generator, %NULL once disposed
  *
  * Since: 0.1
@@ -518,6 +520,8 @@ agen_generator_list_model_get_generator (AgenGeneratorListModel *self)
 /**
  * agen_generator_list_model_get_batch_size:
  * @self: a list model
+ *
+ * Gets how many items the model pulls at once at most.
  *
  * Returns: the most items pulled at once
  *
@@ -535,6 +539,8 @@ agen_generator_list_model_get_batch_size (AgenGeneratorListModel *self)
  * agen_generator_list_model_get_loading:
  * @self: a list model
  *
+ * Gets whether the model is pulling a batch of items.
+ *
  * Returns: whether a batch is being pulled
  *
  * Since: 0.1
@@ -551,6 +557,8 @@ agen_generator_list_model_get_loading (AgenGeneratorListModel *self)
  * agen_generator_list_model_get_complete:
  * @self: a list model
  *
+ * Gets whether the model has all the items it will have.
+ *
  * Returns: whether no more items will come
  *
  * Since: 0.1
@@ -566,6 +574,8 @@ agen_generator_list_model_get_complete (AgenGeneratorListModel *self)
 /**
  * agen_generator_list_model_get_error:
  * @self: a list model
+ *
+ * Gets the error that stopped the model loading early.
  *
  * Returns: (transfer none) (nullable): why loading stopped early, or %NULL
  *

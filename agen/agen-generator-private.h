@@ -11,6 +11,11 @@
 
 G_BEGIN_DECLS
 
+/* The generator's name for messages: its name; unnamed, its body
+ * function's where the platform can tell, or "(unnamed)". Only for
+ * messages: it may look the function up in the symbol tables. */
+const char *agen_generator_display_name (AgenGenerator *self);
+
 /* Closes generator the way the default finalizer closes an abandoned one:
  * takes a reference of its own, runs the close on the owner context (the
  * calling thread's context if the generator never ran), logs a failure

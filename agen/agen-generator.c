@@ -34,11 +34,7 @@
  *
  *   for (guint i = 0; i < 3; i++)
  *     {
- *       g_auto(GValue) value = G_VALUE_INIT;
- *
- *       g_value_init (&value, G_TYPE_UINT);
- *       g_value_set_uint (&value, i);
- *       if (!agen_generator_yield (self, &value, NULL, error))
+ *       if (!agen_generator_yield_uint (self, i, error))
  *         return FALSE;   // closed or thrown into: clean up and let it out
  *     }
  *
@@ -46,11 +42,16 @@
  * }
  * ```
  *
+ * [method@Generator.yield] takes any [struct@GObject.Value]; the typed
+ * yields ([method@Generator.yield_uint], [method@Generator.yield_string],
+ * …) spare the boilerplate.
+ *
  * Consumers drive it with [method@Generator.next_async],
  * [method@Generator.send_async], [method@Generator.throw_async] and
  * [method@Generator.close_async], or with the blocking forms
- * ([method@Generator.next] …), which inside another generator's body
- * suspend only that body.
+ * ([method@Generator.next], [method@Generator.next_int] …), which inside
+ * another generator's body suspend only that body, or with
+ * [method@Generator.foreach_async], a function per value.
  *
  * The semantics follow PEP 525 async generators: the body does not start
  * before the first next; a close delivers %AGEN_ERROR_EXIT at the paused
@@ -68,6 +69,9 @@
 #include "config.h"
 
 #include <glib/gi18n-lib.h>
+#ifdef HAVE_DLADDR
+# include <dlfcn.h>
+#endif
 
 #include "agen-enum-types.h"
 #include "agen-error.h"
@@ -102,10 +106,57 @@ static void agen_generator_set_stack_size (AgenGenerator *self,
  * Small helpers
  * ------------------------------------------------------------------------ */
 
+/* An unnamed generator's body function as the dynamic linker knows it:
+ * "name()" when the function is an exported symbol, "(unnamed, body at
+ * file+0xoffset)" otherwise (static functions, programs linked without
+ * -rdynamic), which addr2line turns into a source line; NULL where the
+ * platform cannot tell. Interned: one string per body function, for as
+ * long as the process lives. Costs a symbol-table search, so only messages
+ * ask for it. */
+static const char *
+body_function_name (AgenGenerator *self)
+{
+#ifdef HAVE_DLADDR
+  gpointer func = self->func != NULL ? (gpointer) self->func : (gpointer) self->step_func;
+  g_autofree char *name = NULL;
+  Dl_info info;
+
+  if (func == NULL || dladdr (func, &info) == 0 || info.dli_fname == NULL)
+    return NULL;
+
+  /* dladdr() names the nearest symbol below: only an exact match is the
+   * function's own name. */
+  if (info.dli_sname != NULL && info.dli_saddr == func)
+    name = g_strdup_printf ("%s()", info.dli_sname);
+  else
+    {
+      g_autofree char *file = g_path_get_basename (info.dli_fname);
+      /* Formatted apart: xgettext cannot read a G_GINTPTR_MODIFIER. */
+      g_autofree char *offset =
+        g_strdup_printf ("%#" G_GINTPTR_MODIFIER "x",
+                         (gintptr) ((guint8 *) func - (guint8 *) info.dli_fbase));
+
+      /* TRANSLATORS: what messages call a generator that has no name:
+       * the file and the offset in it of its body function */
+      name = g_strdup_printf (_("(unnamed, body at %s+%s)"), file, offset);
+    }
+
+  return g_intern_string (name);
+#else
+  return NULL;
+#endif
+}
+
 const char *
 agen_generator_display_name (AgenGenerator *self)
 {
-  return self->name != NULL ? self->name : _("(unnamed)");
+  const char *name;
+
+  if (self->name != NULL)
+    return self->name;
+
+  name = body_function_name (self);
+  return name != NULL ? name : _("(unnamed)");
 }
 
 /* Whether "running" differs from what was last notified. */
@@ -252,7 +303,8 @@ agen_generator_set_ignored_exit (AgenGenerator *self,
     agen_value_clear (value);
   self->ignored_exit = TRUE;
   agen_op_set_error (op, AGEN_ERROR, AGEN_ERROR_IGNORED_EXIT,
-                     _("Generator “%s” yielded instead of closing"),
+                     _("Generator “%s” yielded instead of closing: after a yield "
+                       "fails with AGEN_ERROR_EXIT the body must return"),
                      agen_generator_display_name (self));
 }
 

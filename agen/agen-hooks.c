@@ -8,10 +8,13 @@
 
 #include "config.h"
 
+#include <stdio.h>
+
 #include <glib/gi18n-lib.h>
 
 #include "agen-fiber-private.h"
 #include "agen-generator.h"
+#include "agen-generator-private.h"
 #include "agen-hooks.h"
 #include "agen-hooks-private.h"
 #include "agen-tsan-private.h"
@@ -206,7 +209,7 @@ agen_hooks_track (AgenDispatcher   *dispatcher,
   if (shut_down)
     g_warning ("Generator '%s' was first run under a main context whose "
                "generators have been shut down",
-               name ? name : "(unnamed)");
+               name ? name : agen_generator_display_name (generator));
 
   return hooks;
 }
@@ -272,10 +275,8 @@ shutdown_close_cb (GObject      *source,
 
   if (!agen_generator_close_finish (generator, result, &error))
     {
-      const char *name = agen_generator_get_name (generator);
-
       g_warning ("Shutdown could not close generator '%s': %s",
-                 name ? name : "(unnamed)", error->message);
+                 agen_generator_display_name (generator), error->message);
     }
 
   shutdown_step_done (shutdown);
@@ -296,10 +297,38 @@ shutdown_finalizer_closes_done (gpointer data)
   shutdown_step_done (data);
 }
 
+/* Closes of abandoned generators scheduled and not yet completed, in all
+ * contexts: what the exit check below reports. */
+static gint abandoned_closes_pending;
+
+/* A program that drops a suspended generator and then never iterates its
+ * context again (no main loop, or one that has quit) never runs the
+ * body's cleanup, silently. Checked once, at exit, for one atomic
+ * increment and decrement per abandoned generator: a message on stderr
+ * (not a g_warning(), which G_DEBUG=fatal-warnings would turn into an
+ * abort at exit) saying what to do. */
+#if defined(__GNUC__) || defined(__clang__)
+__attribute__((destructor))
+static void
+agen_hooks_check_at_exit (void)
+{
+  int pending = g_atomic_int_get (&abandoned_closes_pending);
+
+  if (pending > 0 && g_getenv ("AGEN_NO_EXIT_CHECK") == NULL)
+    fprintf (stderr,
+             "agen: %d dropped generator(s) never ran their cleanup: their main "
+             "context was not iterated again after they were dropped. Iterate it "
+             "until they have closed, or call agen_shutdown_generators() before "
+             "exiting.\n", pending);
+}
+#endif
+
 void
 agen_hooks_begin_pending_close (AgenDispatcher *dispatcher)
 {
   Registry *self = registry_get (dispatcher);
+
+  g_atomic_int_inc (&abandoned_closes_pending);
   registry_lock (self);
   self->pending_closes++;
   registry_unlock (self);
@@ -311,6 +340,7 @@ agen_hooks_end_pending_close (AgenDispatcher *dispatcher)
   Registry *self = registry_get (dispatcher);
   GSList *waiters = NULL;
 
+  g_atomic_int_add (&abandoned_closes_pending, -1);
   registry_lock (self);
   g_assert (self->pending_closes > 0);
   if (--self->pending_closes == 0)
@@ -430,6 +460,28 @@ agen_shutdown_generators_async (GMainContext        *context,
  *
  * Since: 0.1
  */
+/**
+ * agen_reopen_generators:
+ * @context: (nullable): a main context, %NULL for the global default one
+ *
+ * Clears the mark that [func@shutdown_generators_async] leaves on
+ * @context, for a runner that takes the context over again, as each of
+ * asyncio's event loops starts afresh: generators first run under
+ * @context afterwards no longer trigger the warning. Those that a
+ * shutdown closed stay closed. Thread-safe.
+ *
+ * Since: 0.1
+ */
+void
+agen_reopen_generators (GMainContext *context)
+{
+  Registry *self = registry_get (agen_dispatcher_get (context));
+
+  registry_lock (self);
+  self->shut_down = FALSE;
+  registry_unlock (self);
+}
+
 gboolean
 agen_shutdown_generators_finish (GAsyncResult  *result,
                                  GError       **error)

@@ -57,7 +57,13 @@ void     agen_shutdown_generators_async  (GMainContext        *context,
                                           GAsyncReadyCallback  callback,
                                           gpointer             user_data);
 AGEN_AVAILABLE_IN_ALL
+void     agen_reopen_generators          (GMainContext        *context);
+AGEN_AVAILABLE_IN_ALL
 gboolean agen_shutdown_generators_finish (GAsyncResult        *result,
+                                          GError             **error);
+AGEN_AVAILABLE_IN_ALL
+gboolean agen_shutdown_generators        (GMainContext        *context,
+                                          GCancellable        *cancellable,
                                           GError             **error);
 
 G_END_DECLS

@@ -217,9 +217,12 @@ agen_stack_set_map_error (GError **error,
                           int      saved_errno,
                           gsize    size)
 {
+  /* The size formatted apart: xgettext cannot read a G_GSIZE_FORMAT. */
+  g_autofree char *size_text = g_strdup_printf ("%" G_GSIZE_FORMAT, size);
+
   g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved_errno),
-               _("Could not map a fiber stack of %" G_GSIZE_FORMAT " bytes: %s"),
-               size, g_strerror (saved_errno));
+               _("Could not map a fiber stack of %s bytes: %s"),
+               size_text, g_strerror (saved_errno));
 }
 
 /* Called with the slabs lock held. NULL with error set when the kernel

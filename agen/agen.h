@@ -19,4 +19,7 @@
 # include "agen-context-manager.h"
 # include "agen-generator-list-model.h"
 # include "agen-hooks.h"
+# include "agen-gio.h"
+# include "agen-ops.h"
+# include "agen-values.h"
 #undef AGEN_INSIDE

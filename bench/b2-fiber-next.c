@@ -18,6 +18,7 @@ typedef struct
   guint64        count;
   guint64        sum;
   gint64         elapsed;
+  gboolean       typed;    /* agen_generator_next_int() instead of a GValue */
 } Pull;
 
 /* Pulls pull->count items from pull->inner with the blocking next and
@@ -27,6 +28,21 @@ pull_items (Pull    *pull,
             GError **error)
 {
   gint64 start = bench_now_ns ();
+
+  if (pull->typed)
+    {
+      for (guint64 i = 0; i < pull->count; i++)
+        {
+          int v;
+
+          if (!agen_generator_next_int (pull->inner, NULL, &v, error))
+            return FALSE;
+          pull->sum += v;
+        }
+
+      pull->elapsed = bench_now_ns () - start;
+      return TRUE;
+    }
 
   for (guint64 i = 0; i < pull->count; i++)
     {
@@ -80,6 +96,7 @@ typedef struct
 {
   const char     *name;
   AgenGenerator *(*new_inner) (void);
+  gboolean        typed;
 } InnerVariant;
 
 static gint64
@@ -87,7 +104,7 @@ run_agen_fiber (guint64  iterations,
                 gpointer user_data)
 {
   const InnerVariant *variant = user_data;
-  Pull pull = { NULL, iterations, 0, -1 };
+  Pull pull = { NULL, iterations, 0, -1, variant->typed };
   g_autoptr(AgenGenerator) consumer = NULL;
   g_autoptr(GError) error = NULL;
 
@@ -129,6 +146,26 @@ new_reusing_inner (void)
   return agen_generator_new (reusing_int_body, NULL, NULL);
 }
 
+/* agen-typed: agen-fiber with the typed yield and read ---------------------- */
+
+/* agen_generator_yield_int() in the body, agen_generator_next_int() in
+ * the consumer: no GValue in user code. */
+static gboolean
+typed_int_body (AgenGenerator  *self,
+                gpointer        user_data,
+                GError        **error)
+{
+  for (gint i = 0; ; i++)
+    if (!agen_generator_yield_int (self, i, error))
+      return FALSE;
+}
+
+static AgenGenerator *
+new_typed_inner (void)
+{
+  return agen_generator_new (typed_int_body, NULL, NULL);
+}
+
 /* agen-thread: the same loop on the thread's own stack ---------------------- */
 
 static gint64
@@ -136,7 +173,7 @@ run_agen_thread (guint64  iterations,
                  gpointer user_data)
 {
   const InnerVariant *variant = user_data;
-  Pull pull = { NULL, iterations, 0, -1 };
+  Pull pull = { NULL, iterations, 0, -1, variant->typed };
   g_autoptr(GError) error = NULL;
 
   pull.inner = variant->new_inner ();
@@ -222,6 +259,7 @@ main (int    argc,
   BenchOptions options;
   static const InnerVariant fiber = { "agen-fiber", new_int_inner };
   static const InnerVariant reuse = { "agen-reuse", new_reusing_inner };
+  static const InnerVariant typed = { "agen-typed", new_typed_inner, TRUE };
   static const InnerVariant thread = { "agen-thread", new_int_inner };
   static const InnerVariant driven = { "agen-driven", new_driven_inner };
   static const InnerVariant driven_fiber = { "agen-driven-fiber", new_driven_inner };
@@ -232,6 +270,8 @@ main (int    argc,
       run_agen_fiber, (gpointer) &fiber },
     { "agen-reuse", "agen-fiber, the body setting one GValue instead of a new one per item",
       run_agen_fiber, (gpointer) &reuse },
+    { "agen-typed", "agen-fiber with agen_generator_yield_int() and agen_generator_next_int()",
+      run_agen_fiber, (gpointer) &typed },
     { "agen-thread", "agen_generator_next() from a plain loop on the thread's stack",
       run_agen_thread, (gpointer) &thread },
     { "agen-driven", "agen-thread's loop over a driven generator, a C step function "

@@ -22,8 +22,14 @@ if ! grep -q "<agen_switch_swap>:" <<< "$disassembly"; then
 fi
 
 missing=()
+# The typed yields and reads of agen-values.h too: they are per-item
+# calls as well.
+typed="int uint int64 double boolean string object pointer"
 for fn in agen_generator_next agen_generator_send agen_generator_throw \
-          agen_generator_close agen_generator_yield; do
+          agen_generator_close agen_generator_yield \
+          $(for t in $typed; do echo "agen_generator_yield_$t agen_generator_next_$t"; done) \
+          agen_generator_take_string agen_generator_take_object \
+          agen_generator_yield_boxed agen_generator_next_boxed; do
   body=$(awk "/<$fn>:/,/^\$/" <<< "$disassembly")
   if ! grep -q "call.*<agen_switch_swap>" <<< "$body"; then
     missing+=("$fn")

@@ -1567,6 +1567,33 @@ test_shutdown_then_first_run_warns (Fixture       *fixture,
 }
 
 static void
+test_shutdown_reopen (Fixture       *fixture,
+                      gconstpointer  data)
+{
+  Body body = { 0, };
+  AgenGenerator *gen;
+  Shutdown shutdown = { 0, };
+  g_auto(AgenTestResult) r = AGEN_TEST_RESULT_INIT;
+
+  g_test_summary ("after agen_reopen_generators() a generator first run "
+                  "under a context that was shut down triggers no warning");
+
+  shutdown_run (fixture->context, NULL, &shutdown);
+  g_assert_true (shutdown.ok);
+  agen_reopen_generators (fixture->context);
+
+  /* A warning would abort: G_DEBUG=fatal-warnings. */
+  gen = body_new (&body, "after-reopen");
+  g_assert_true (agen_test_next (gen, NULL, &r));
+  agen_test_assert_yielded_int (&r, 0);
+  g_assert_true (agen_generator_close (gen, NULL, NULL));
+
+  g_object_unref (gen);
+  spin_until_finalized (&body.finalized, 5000);
+  shutdown_clear (&shutdown);
+}
+
+static void
 test_shutdown_cancelled (Fixture       *fixture,
                          gconstpointer  data)
 {
@@ -1742,6 +1769,7 @@ main (int   argc,
   ADD ("shutdown-close-fails", test_shutdown_close_fails, NULL);
   ADD ("shutdown-running-warns", test_shutdown_running_warns, NULL);
   ADD ("shutdown-then-first-run-warns", test_shutdown_then_first_run_warns, NULL);
+  ADD ("shutdown-reopen", test_shutdown_reopen, NULL);
   ADD ("shutdown-cancelled", test_shutdown_cancelled, NULL);
   g_test_add_func ("/Agen/Hooks/shutdown-custom-context", test_shutdown_custom_context);
   g_test_add_func ("/Agen/Hooks/shutdown-default-context", test_shutdown_default_context);

@@ -17,8 +17,10 @@
 #      PKG_CONFIG_PATH, which must compile without a warning, and runs; and
 #      built again with XDG_DATA_DIRS instead of --vapidir;
 #   6. a `gjs -m` script (tests/installed/consumer-gjs.js) that gets the
-#      override (bindings/gjs) from the prefix through XDG_DATA_DIRS, with
-#      the build tree's AgenTest for its C side.
+#      override (bindings/gjs) from the prefix through XDG_DATA_DIRS: for
+#      await over a C generator, and C code pulling from a JS one;
+#   7. the same in Python (tests/python/check-installed.py), the override
+#      from PREFIX/lib/python3/dist-packages through PYTHONPATH.
 #
 # A part whose tool is missing (python3-gi, gjs, valac), or whose files the
 # build did not generate, is skipped (TAP SKIP).
@@ -34,7 +36,7 @@ build_dir=$2
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
 
-echo "1..6"
+echo "1..7"
 
 # A fresh configure with the scratch prefix, so the .pc file points there.
 meson setup "$scratch/build" "$source_dir" --prefix="$scratch/prefix" \
@@ -221,8 +223,7 @@ else
 fi
 
 gjs_override() {
-  clean_env GI_TYPELIB_PATH="$libdir/girepository-1.0:$build_dir/tests/introspected" \
-    LD_LIBRARY_PATH="$libdir:$build_dir/tests/introspected" \
+  clean_env GI_TYPELIB_PATH="$libdir/girepository-1.0" LD_LIBRARY_PATH="$libdir" \
     XDG_DATA_DIRS="$prefix/share:/usr/local/share:/usr/share" \
     "$gjs" -m "$source_dir/tests/installed/consumer-gjs.js"
 }
@@ -230,10 +231,23 @@ if [ $gi_built -eq 0 ]; then
   echo "ok 6 /Agen/Installed/gjs-override # SKIP introspection was not built"
 elif [ -z "$gjs" ]; then
   echo "ok 6 /Agen/Installed/gjs-override # SKIP gjs is not installed"
-elif [ ! -f "$build_dir/tests/introspected/AgenTest-1.0.typelib" ]; then
-  echo "ok 6 /Agen/Installed/gjs-override # SKIP AgenTest was not built"
 else
   part 6 /Agen/Installed/gjs-override gjs_override
+fi
+
+# The Python override from the prefix, with the variables docs/python.md
+# names: async for, and C consuming a Python-made generator.
+python_override() {
+  clean_env GI_TYPELIB_PATH="$libdir/girepository-1.0" LD_LIBRARY_PATH="$libdir" \
+    PYTHONPATH="$prefix/lib/python3/dist-packages" \
+    /usr/bin/python3 "$source_dir/tests/python/check-installed.py" "$prefix"
+}
+if [ $gi_built -eq 0 ]; then
+  echo "ok 7 /Agen/Installed/python-override # SKIP introspection was not built"
+elif ! /usr/bin/python3 -c 'import gi' 2>/dev/null; then
+  echo "ok 7 /Agen/Installed/python-override # SKIP python3-gi is not installed"
+else
+  part 7 /Agen/Installed/python-override python_override
 fi
 
 exit $status

@@ -348,6 +348,26 @@ test('many items: values keep their order', async () => {
     assertEqual(expected, 10000);
 });
 
+test('map and filter with async functions, and early exit closes the source', async () => {
+    const both = await collect(AgenTest.count(5)
+        .map(async x => {
+            await sleep(0);
+            return x * 2;
+        })
+        .filter(async x => x % 4 === 0));
+    assertDeepEqual(both, [0, 4, 8]);
+    assertDeepEqual(await collect(AgenTest.count(3).map(x => [true, x + 1])), [1, 2, 3]);
+
+    const source = AgenTest.with_cleanup(10);
+    const before = AgenTest.cleanups();
+    for await (const v of source.map(async x => x * 2)) {
+        if (v === 4)
+            break;
+    }
+    assertEqual(AgenTest.cleanups() - before, 1);
+    assertEqual(source.get_state(), Agen.GeneratorState.CLOSED);
+});
+
 const failed = await run();
 if (failed)
     System.exit(1);

@@ -655,6 +655,11 @@ var _init = (function () {
         };
     }
 
+    function isAsyncFunction(func) {
+        return typeof func === 'function' &&
+            Object.getPrototypeOf(func) === Object.getPrototypeOf(async function () {});
+    }
+
     return function _init() {
         // this is imports.gi.Agen
         Agen = this;
@@ -696,6 +701,32 @@ var _init = (function () {
         };
         gen.withCancellable = function (cancellable) {
             return new CancellableIterator(this, cancellable);
+        };
+
+        // map and filter with an async function: C cannot wait for a
+        // Promise inside its callback, so a JS generator over this one
+        // awaits each result (leaving it closes this one). A plain
+        // function goes to agen's C combinator.
+        const giMap = gen.map, giFilter = gen.filter;
+        gen.map = function (func, ...rest) {
+            if (!isAsyncFunction(func))
+                return giMap.call(this, func, ...rest);
+            const source = this;
+            return wrap((async function* () {
+                for await (const item of source)
+                    yield await func(item);
+            })());
+        };
+        gen.filter = function (func, ...rest) {
+            if (!isAsyncFunction(func))
+                return giFilter.call(this, func, ...rest);
+            const source = this;
+            return wrap((async function* () {
+                for await (const item of source) {
+                    if (await func(item))
+                        yield item;
+                }
+            })());
         };
 
         const closer = Agen.Aclosing.prototype;
