@@ -128,6 +128,11 @@ run_step (AgenGenerator *self,
       g_clear_error (&error);
     }
 
+  /* Unanswered, the step goes on: run inside a caller's call (a blocking
+   * form, try_next), the generator is RUNNING now, which nothing has
+   * notified yet (a dispatched step notified when it was queued). */
+  agen_generator_notify_changes (self);
+
   /* The user data of a body that ended inside the call is released only
    * now: a binding may be running the very closure it frees. */
   if (self->release_deferred && self->in_step == 0)

@@ -228,6 +228,44 @@ test_answer_later (void)
   g_assert_true (c.destroyed);
 }
 
+static void
+record_state_cb (GObject    *object,
+                 GParamSpec *pspec,
+                 gpointer    data)
+{
+  int *last = data;
+
+  *last = agen_generator_get_state (AGEN_GENERATOR (object));
+}
+
+/* Found by the fuzzer (tests/fuzz): a step function run inside a call
+ * that waits for it (a blocking form, try_next, a yield_from from a
+ * body) that returned without answering left the generator RUNNING
+ * without notify::state saying so. */
+static void
+test_notify_unanswered_inline (void)
+{
+  Counter c = { .n = 1, .later = TRUE };
+  g_autoptr(AgenGenerator) gen = agen_generator_new_driven (counter_step, &c, counter_destroy);
+  g_autoptr(GError) error = NULL;
+  int last = -1;
+
+  g_test_summary ("notify::state reports RUNNING when a step run inside the "
+                  "caller's call returns without answering");
+
+  g_signal_connect (gen, "notify::state", G_CALLBACK (record_state_cb), &last);
+
+  g_assert_false (agen_generator_try_next (gen, NULL, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK);
+  g_assert_cmpint (agen_generator_get_state (gen), ==, AGEN_GENERATOR_STATE_RUNNING);
+  g_assert_cmpint (last, ==, AGEN_GENERATOR_STATE_RUNNING);
+
+  while (last != AGEN_GENERATOR_STATE_SUSPENDED)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_cmpint (agen_generator_get_state (gen), ==, AGEN_GENERATOR_STATE_SUSPENDED);
+  g_assert_true (agen_generator_close (gen, NULL, NULL));
+}
+
 /* A body inside whose step the user data must not be freed: the step
  * returns, and only then may destroy run. */
 static void
@@ -828,6 +866,7 @@ main (int   argc,
   g_test_add_func ("/Agen/Driven/async", test_async);
   g_test_add_func ("/Agen/Driven/blocking", test_blocking);
   g_test_add_func ("/Agen/Driven/answer-later", test_answer_later);
+  g_test_add_func ("/Agen/Driven/notify-unanswered-inline", test_notify_unanswered_inline);
   g_test_add_func ("/Agen/Driven/destroy-deferred", test_destroy_deferred);
   g_test_add_func ("/Agen/Driven/step-fails", test_step_fails);
   g_test_add_func ("/Agen/Driven/answer-misuse", test_answer_misuse);

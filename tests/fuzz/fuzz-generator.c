@@ -51,6 +51,18 @@ typedef struct
   gboolean       finalized;
   gboolean       notified;        /* notify::state seen */
   int            notified_state;  /* the state it reported last */
+
+  /* A driven body: where its script is, and what its step has. */
+  gboolean       started;
+  int            pc;
+  FzVal          rv;
+  gboolean       rv_set;
+  gboolean       in_step_fn;      /* its step function is on the stack */
+  GCancellable  *cancellable;     /* the step's, until it is answered */
+  FzOpKind       inner_kind;      /* the op it made on its inner or target */
+  gboolean       inner_closing;   /* yield_from: closing the inner */
+  AgenGenerator *target;          /* FZ_I_OP: the target, while the op runs */
+  GInputStream  *stream;          /* FZ_AWAIT_STREAM */
 } FzGen;
 
 struct _Fuzz
@@ -73,7 +85,10 @@ struct _Fuzz
   GCancellable *step_cancellable;
   gboolean      armed;       /* its first await is still to come */
   gboolean      in_call;     /* inside an _async call of the consumer */
+  gboolean      in_try;      /* inside the calls of a FZ_STEP_TRY */
 
+  int           issued[FZ_MAX_GENS];   /* _async calls per generator in
+                                          the step (FzModel.issued) */
   int           next_async;  /* async ids issued */
   gboolean      delivered[FZ_MAX_ASYNC];
 
@@ -468,6 +483,9 @@ typedef struct
   FzOutcome      outcome;
 } Call;
 
+/* Besides the FzOpKinds: a wait_async. */
+#define FZ_OP_WAIT 4
+
 static FzOutcome
 finish_op (AgenGenerator *gen,
            FzOpKind       kind,
@@ -477,8 +495,11 @@ finish_op (AgenGenerator *gen,
   GError *error = NULL;
   FzOutcome outcome;
 
-  switch (kind)
+  switch ((int) kind)
     {
+    case FZ_OP_WAIT:
+      outcome.ret = agen_generator_wait_finish (gen, result, &out, &error);
+      break;
     case FZ_OP_NEXT:
       outcome.ret = agen_generator_next_finish (gen, result, &out, &error);
       break;
@@ -500,6 +521,21 @@ finish_op (AgenGenerator *gen,
   value_clear (&out);
   g_clear_error (&error);
 
+  return outcome;
+}
+
+static FzOutcome
+run_try_next (AgenGenerator *gen)
+{
+  GValue out = G_VALUE_INIT;
+  GError *error = NULL;
+  FzOutcome outcome;
+
+  outcome.ret = agen_generator_try_next (gen, &out, &error);
+  outcome.val = value_read (&out);
+  outcome.err = error_read (error);
+  value_clear (&out);
+  g_clear_error (&error);
   return outcome;
 }
 
@@ -557,7 +593,7 @@ call_cb (GObject      *source,
   FzOutcome outcome;
 
   check_thread_stack (fz, "an async callback");
-  if (fz->in_call)
+  if (fz->in_call || fz->in_try)
     fz_fail (fz, "a callback ran inside the _async call");
   if (g_main_current_source () == NULL ||
       g_source_get_context (g_main_current_source ()) != call->caller)
@@ -593,6 +629,22 @@ call_cb (GObject      *source,
 }
 
 static void
+count_issued (Fuzz          *fz,
+              AgenGenerator *gen)
+{
+  int i = gen_index (fz, gen);
+
+  if (i < FZ_MAX_GENS)
+    fz->issued[i]++;
+}
+
+static Fuzz *
+fz_of_call (Call *call)
+{
+  return call->fz;
+}
+
+static void
 start_async (AgenGenerator  *gen,
              const FzOpSpec *op,
              GCancellable   *cancellable,
@@ -603,6 +655,7 @@ start_async (AgenGenerator  *gen,
   call->kind = op->kind;
   call->source = gen;
   call->caller = g_main_context_get_thread_default ();
+  count_issued (fz_of_call (call), gen);
 
   switch (op->kind)
     {
@@ -730,6 +783,8 @@ typedef struct
   GTask         *task;
   AgenGenerator *gen;
   gint          *delivered;   /* set once the callback returned, or NULL */
+  GFunc          func;        /* or else this, with task and func_data */
+  gpointer       func_data;
 } CallbackJob;
 
 static GAsyncQueue *callback_queue;
@@ -741,8 +796,11 @@ callback_thread_main (gpointer data)
     {
       CallbackJob *job = g_async_queue_pop (callback_queue);
 
-      agen_generator_resume_callback (NULL, G_ASYNC_RESULT (job->task), job->gen);
-      g_object_unref (job->task);
+      if (job->func != NULL)
+        job->func (job->task, job->func_data);
+      else
+        agen_generator_resume_callback (NULL, G_ASYNC_RESULT (job->task), job->gen);
+      g_clear_object (&job->task);
       if (job->delivered != NULL)
         g_atomic_int_set (job->delivered, 1);
       g_free (job);
@@ -753,23 +811,45 @@ callback_thread_main (gpointer data)
 }
 
 static void
-callback_thread_push (GTask         *task,
-                      AgenGenerator *gen,
-                      gint          *delivered)
+callback_thread_push_job (CallbackJob *job)
 {
-  CallbackJob *job = g_new0 (CallbackJob, 1);
-
   if (callback_queue == NULL)
     {
       callback_queue = g_async_queue_new ();
       g_thread_unref (g_thread_new ("fuzz-callbacks", callback_thread_main, NULL));
     }
 
+  g_atomic_int_inc (&callback_jobs);
+  g_async_queue_push (callback_queue, job);
+}
+
+static void
+callback_thread_push (GTask         *task,
+                      AgenGenerator *gen,
+                      gint          *delivered)
+{
+  CallbackJob *job = g_new0 (CallbackJob, 1);
+
   job->task = g_object_ref (task);
   job->gen = gen;
   job->delivered = delivered;
-  g_atomic_int_inc (&callback_jobs);
-  g_async_queue_push (callback_queue, job);
+  callback_thread_push_job (job);
+}
+
+/* Runs func (task, data) on the callback thread; task may be NULL. */
+static void
+callback_thread_run (GFunc     func,
+                     GTask    *task,
+                     gpointer  data,
+                     gint     *delivered)
+{
+  CallbackJob *job = g_new0 (CallbackJob, 1);
+
+  job->task = task != NULL ? g_object_ref (task) : NULL;
+  job->func = func;
+  job->func_data = data;
+  job->delivered = delivered;
+  callback_thread_push_job (job);
 }
 
 typedef struct
@@ -928,6 +1008,20 @@ abandon_idle_cb (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
+/* Finishes a wait and hands its outcome to the GTask a body awaits. */
+static void
+relay_wait_cb (GObject      *source,
+               GAsyncResult *result,
+               gpointer      data)
+{
+  GTask *task = data;
+  FzOutcome *outcome = g_new (FzOutcome, 1);
+
+  *outcome = finish_op (AGEN_GENERATOR (source), FZ_OP_WAIT, result);
+  g_task_return_pointer (task, outcome, g_free);
+  g_object_unref (task);
+}
+
 static gboolean
 fiber_body (AgenGenerator  *self,
             gpointer        user_data,
@@ -1040,9 +1134,33 @@ fiber_body (AgenGenerator  *self,
               }
 
             g_object_ref (target);
-            outcome = run_blocking (target, &op,
-                                    op.step_cancellable ? agen_generator_get_cancellable (self) : NULL,
-                                    &local);
+            if (op.try_form && fz->issued[ins->a] == 0)
+              {
+                /* try_next from the body; if the target waits, so does
+                 * the body, for a wait_async. */
+                outcome = run_try_next (target);
+                if (fz_err_is (outcome.err, FZ_DOM_IO, FZ_IO_WOULD_BLOCK))
+                  {
+                    /* Through a GTask: the result the body awaits stays
+                     * its own until its next await, and the wait's
+                     * result would keep target alive that long. */
+                    GTask *task = g_task_new (NULL, NULL, AGEN_AWAIT_CALLBACK (self));
+                    FzOutcome *waited;
+
+                    count_issued (fz, target);
+                    agen_generator_wait_async (target, NULL, relay_wait_cb, task);
+                    at_await (fz);
+                    waited = g_task_propagate_pointer (G_TASK (agen_generator_await (self)), NULL);
+                    outcome = *waited;
+                    g_free (waited);
+                  }
+                if (outcome.err.domain != FZ_DOM_NONE)
+                  local = error_new (outcome.err);
+              }
+            else
+              outcome = run_blocking (target, &op,
+                                      op.step_cancellable ? agen_generator_get_cancellable (self) : NULL,
+                                      &local);
             defer_release (fz, target);
             ev (fz, FZ_EV_OP, fg->idx, pc, fz_val_code (outcome.val), outcome.ret,
                 fz_err_code (outcome.err));
@@ -1193,6 +1311,745 @@ fiber_body (AgenGenerator  *self,
   return TRUE;
 }
 
+/* ------------------------------------------------------------------------
+ * The driven body
+ * ------------------------------------------------------------------------ */
+
+/* A driven generator's step function interprets the same script on the
+ * thread's own stack, as a language binding's coroutine runs: where a
+ * fiber body would wait (an await, an op on another generator, a
+ * yield_from's op on its inner) it starts the _async form and returns,
+ * and the script goes on from the callback. It answers a step where the
+ * script yields, returns or raises, at once or later (FzAnswerMode). */
+
+typedef enum
+{
+  DR_DONE,             /* answered, or an answer is on its way */
+  DR_WAITING,          /* goes on from a callback */
+  DR_FAIL_NO_ERROR,    /* the step function is to return FALSE, no error */
+  DR_TRUE_WITH_ERROR,  /* answered; it is to return TRUE with an error */
+} DrivenResult;
+
+static DrivenResult driven_run (FzGen *fg);
+
+typedef struct
+{
+  AgenGenerator *gen;
+  int            kind;    /* 0 yield, 1 return, 2 error */
+  FzVal          val;
+  gboolean       has_val;
+  FzErr          err;
+} DrivenAnswer;
+
+static void
+driven_answer_now (DrivenAnswer *a)
+{
+  GValue value = G_VALUE_INIT;
+  GError *error;
+
+  switch (a->kind)
+    {
+    case 0:
+      agen_generator_answer_yield (a->gen, value_init (&value, a->val));
+      break;
+    case 1:
+      agen_generator_answer_return (a->gen, a->has_val ? value_init (&value, a->val) : NULL);
+      break;
+    default:
+      error = error_new (a->err);
+      agen_generator_answer_error (a->gen, error);
+      g_error_free (error);
+      break;
+    }
+  value_clear (&value);
+}
+
+static gboolean
+driven_answer_cb (gpointer data)
+{
+  driven_answer_now (data);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+driven_answer_job (gpointer task,
+                   gpointer data)
+{
+  driven_answer_now (data);
+  g_free (data);
+}
+
+/* Answers the step, now or later. The op in progress holds the generator
+ * until the answer. */
+static DrivenResult
+driven_answer (FzGen *fg,
+               int    kind,
+               FzVal  val,
+               FzErr  err)
+{
+  const FzScript *script = &fg->fz->prog.scripts[fg->idx];
+  DrivenAnswer *a = g_new0 (DrivenAnswer, 1);
+
+  a->gen = fg->obj;
+  a->kind = kind;
+  a->val = val;
+  a->has_val = kind == 0 || fg->rv_set;
+  if (kind == 1)
+    a->val = fg->rv;
+  a->err = err;
+  /* The step is over for the body: its cancellable goes. */
+  g_clear_object (&fg->cancellable);
+
+  switch (script->answer)
+    {
+    case FZ_ANSWER_IDLE:
+    case FZ_ANSWER_TIMEOUT:
+      {
+        GSource *source = script->answer == FZ_ANSWER_IDLE ? g_idle_source_new ()
+                                                           : g_timeout_source_new (0);
+
+        at_await (fg->fz);
+        g_source_set_callback (source, driven_answer_cb, a, g_free);
+        g_source_attach (source, fg->fz->ctx);
+        g_source_unref (source);
+      }
+      break;
+
+    case FZ_ANSWER_THREAD:
+      at_await (fg->fz);
+      callback_thread_run (driven_answer_job, NULL, a, NULL);
+      break;
+
+    case FZ_ANSWER_NOW:
+    default:
+      driven_answer_now (a);
+      g_free (a);
+      break;
+    }
+
+  return DR_DONE;
+}
+
+/* The end of the body: FZ_EV_END, then the answer. */
+static DrivenResult
+driven_end (FzGen *fg,
+            int    kind,
+            FzErr  err)
+{
+  ev (fg->fz, FZ_EV_END, fg->idx, 0, 0, 0, 0);
+  return driven_answer (fg, kind, fz_val (FZ_VAL_NULL, 0), err);
+}
+
+/* A failing instruction: propagate (the body ends raising it) or catch
+ * and go on at pc + fail. Takes local. */
+static gboolean
+driven_fail (FzGen        *fg,
+             const FzIns  *ins,
+             GError      **local,
+             DrivenResult *result)
+{
+  if (ins->fail == 0)
+    {
+      FzErr err = error_read (*local);
+
+      g_clear_error (local);
+      *result = driven_end (fg, 2, err);
+      return TRUE;
+    }
+
+  g_clear_error (&fg->saved);
+  fg->saved = g_steal_pointer (local);
+  fg->pc += ins->fail;
+  return FALSE;
+}
+
+/* Goes on from a callback. */
+static void
+driven_continue (FzGen *fg)
+{
+  DrivenResult r;
+
+  check_thread_stack (fg->fz, "a driven body's callback");
+  r = driven_run (fg);
+  if (r == DR_FAIL_NO_ERROR || r == DR_TRUE_WITH_ERROR)
+    fz_fail (fg->fz, "g%d: a step function's return outside the step function", fg->idx);
+}
+
+/* After an await: FZ_EV_AWAITED, then on. */
+static void
+driven_awaited (FzGen  *fg,
+                GError *local)
+{
+  const FzIns *ins = &fg->fz->prog.scripts[fg->idx].ins[fg->pc];
+  DrivenResult r;
+
+  ev (fg->fz, FZ_EV_AWAITED, fg->idx, fg->pc, fz_err_code (error_read (local)), 0, 0);
+  if (local == NULL)
+    fg->pc++;
+  else if (driven_fail (fg, ins, &local, &r))
+    return;
+  driven_continue (fg);
+}
+
+static void
+driven_await_cb (GObject      *source,
+                 GAsyncResult *result,
+                 gpointer      data)
+{
+  FzGen *fg = data;
+  GError *local = NULL;
+
+  g_task_propagate_boolean (G_TASK (result), &local);
+  driven_awaited (fg, local);
+}
+
+static void
+driven_stream_cb (GObject      *source,
+                  GAsyncResult *result,
+                  gpointer      data)
+{
+  FzGen *fg = data;
+  GError *local = NULL;
+  gssize n;
+
+  n = g_input_stream_read_finish (G_INPUT_STREAM (source), result, &local);
+  g_clear_object (&fg->stream);
+  if (n >= 0 && n != 3)
+    fz_fail (fg->fz, "the stream read %" G_GSSIZE_FORMAT " bytes", n);
+  driven_awaited (fg, local);
+}
+
+static void
+return_task_job (gpointer task,
+                 gpointer data)
+{
+  g_task_return_boolean (task, TRUE);
+}
+
+/* FZ_I_AWAIT: TRUE when it went on at once (FZ_AWAIT_SYNC). */
+static gboolean
+driven_await (FzGen        *fg,
+              FzAwaitKind   kind,
+              GCancellable *cancellable,
+              GError      **error)
+{
+  Fuzz *fz = fg->fz;
+  GTask *task;
+
+  switch (kind)
+    {
+    case FZ_AWAIT_SYNC:
+      task = task_returned (cancellable);
+      g_task_propagate_boolean (task, error);
+      g_object_unref (task);
+      return TRUE;
+
+    case FZ_AWAIT_THREAD:
+    case FZ_AWAIT_THREAD_EARLY:
+      {
+        gint delivered = 0;
+
+        /* Returned on another thread: GTask calls back in the owner
+         * context, where it was made. */
+        task = g_task_new (NULL, cancellable, driven_await_cb, fg);
+        callback_thread_run (return_task_job, task, NULL,
+                             kind == FZ_AWAIT_THREAD_EARLY ? &delivered : NULL);
+        g_object_unref (task);
+        if (kind == FZ_AWAIT_THREAD_EARLY)
+          while (!g_atomic_int_get (&delivered))
+            g_thread_yield ();
+      }
+      break;
+
+    case FZ_AWAIT_STREAM:
+      {
+        static char buffer[8];
+
+        fg->stream = g_memory_input_stream_new_from_data ("abc", 3, NULL);
+        g_input_stream_read_async (fg->stream, buffer, sizeof buffer, G_PRIORITY_DEFAULT,
+                                   cancellable, driven_stream_cb, fg);
+      }
+      break;
+
+    case FZ_AWAIT_GTASK:
+      task = g_task_new (NULL, cancellable, driven_await_cb, fg);
+      g_task_return_boolean (task, TRUE);
+      g_object_unref (task);
+      break;
+
+    case FZ_AWAIT_TIMEOUT:
+    case FZ_AWAIT_IDLE:
+    case FZ_N_AWAIT_KINDS:
+    default:
+      {
+        GSource *source = kind == FZ_AWAIT_TIMEOUT ? g_timeout_source_new (0)
+                                                   : g_idle_source_new ();
+
+        task = g_task_new (NULL, cancellable, driven_await_cb, fg);
+        g_source_set_callback (source, return_task_cb, task, g_object_unref);
+        g_source_attach (source, g_main_context_get_thread_default ());
+        g_source_unref (source);
+      }
+      break;
+    }
+
+  at_await (fz);
+  fg->in_step_fn = FALSE;
+  return FALSE;
+}
+
+/* Starts op on gen, the _async form, with callback. */
+static void
+driven_start_op (FzGen              *fg,
+                 AgenGenerator      *gen,
+                 const FzOpSpec     *op,
+                 GCancellable       *cancellable,
+                 GAsyncReadyCallback callback)
+{
+  GValue in = G_VALUE_INIT;
+
+  fg->inner_kind = op->kind;
+  count_issued (fg->fz, gen);
+  switch (op->kind)
+    {
+    case FZ_OP_NEXT:
+      agen_generator_next_async (gen, cancellable, callback, fg);
+      break;
+    case FZ_OP_SEND:
+      agen_generator_send_async (gen, value_init (&in, op->val), cancellable, callback, fg);
+      value_clear (&in);
+      break;
+    case FZ_OP_THROW:
+      {
+        GError *thrown = error_new (op->err);
+
+        agen_generator_throw_async (gen, thrown, cancellable, callback, fg);
+        g_error_free (thrown);
+      }
+      break;
+    case FZ_OP_CLOSE:
+    default:
+      agen_generator_close_async (gen, cancellable, callback, fg);
+      break;
+    }
+
+  /* The body waits for the callback: a driven target's step starts from
+   * a later pass, so this is where the consumer's step first waits if it
+   * has not yet. */
+  at_await (fg->fz);
+  fg->in_step_fn = FALSE;
+}
+
+static void
+driven_op_cb (GObject      *source,
+              GAsyncResult *result,
+              gpointer      data)
+{
+  FzGen *fg = data;
+  const FzIns *ins = &fg->fz->prog.scripts[fg->idx].ins[fg->pc];
+  FzOutcome outcome = finish_op (AGEN_GENERATOR (source), fg->inner_kind, result);
+  DrivenResult r;
+
+  defer_release (fg->fz, g_steal_pointer (&fg->target));
+  ev (fg->fz, FZ_EV_OP, fg->idx, fg->pc, fz_val_code (outcome.val), outcome.ret,
+      fz_err_code (outcome.err));
+  if (outcome.err.domain == FZ_DOM_NONE)
+    fg->pc++;
+  else
+    {
+      GError *local = error_new (outcome.err);
+
+      if (driven_fail (fg, ins, &local, &r))
+        return;
+    }
+  driven_continue (fg);
+}
+
+/* yield_from: the inner's op came back. */
+static void
+driven_yield_from_cb (GObject      *source,
+                      GAsyncResult *result,
+                      gpointer      data)
+{
+  FzGen *fg = data;
+  const FzIns *ins = &fg->fz->prog.scripts[fg->idx].ins[fg->pc];
+  FzOutcome outcome = finish_op (AGEN_GENERATOR (source), fg->inner_kind, result);
+  gboolean closing = fg->inner_closing;
+  DrivenResult r;
+  FzErr err;
+
+  fg->inner_closing = FALSE;
+  if (!closing && outcome.ret)
+    {
+      /* The inner yielded: so does the body, and it stays in the
+       * yield_from. */
+      driven_answer (fg, 0, outcome.val, fz_err (FZ_DOM_NONE, 0));
+      return;
+    }
+
+  if (!closing && outcome.err.domain == FZ_DOM_NONE)
+    {
+      GValue rv = G_VALUE_INIT;
+
+      agen_generator_get_return_value (fg->held, &rv);
+      defer_release (fg->fz, g_steal_pointer (&fg->held));
+      ev (fg->fz, FZ_EV_YIELD_FROM, fg->idx, fg->pc, fz_val_code (value_read (&rv)), 1, 0);
+      value_clear (&rv);
+      fg->pc++;
+      driven_continue (fg);
+      return;
+    }
+
+  /* Raised, or closed: the close's error, else EXIT. */
+  err = outcome.err.domain != FZ_DOM_NONE ? outcome.err : fz_err (FZ_DOM_AGEN, FZ_AGEN_EXIT);
+  defer_release (fg->fz, g_steal_pointer (&fg->held));
+  ev (fg->fz, FZ_EV_YIELD_FROM, fg->idx, fg->pc, fz_err_code (err), 0, 0);
+  {
+    GError *local = error_new (err);
+
+    if (driven_fail (fg, ins, &local, &r))
+      return;
+  }
+  driven_continue (fg);
+}
+
+/* Passes the step on to the inner of the yield_from in progress. */
+static void
+driven_yield_from_step (FzGen         *fg,
+                        AgenStepKind   kind,
+                        const GValue  *value,
+                        const GError  *thrown)
+{
+  FzOpSpec op;
+
+  memset (&op, 0, sizeof op);
+  op.kind = FZ_OP_NEXT;
+  op.val = fz_val (FZ_VAL_NULL, 0);
+  switch (kind)
+    {
+    case AGEN_STEP_SEND:
+      op.kind = FZ_OP_SEND;
+      op.val = value_read (value);
+      break;
+    case AGEN_STEP_THROW:
+      if (!g_error_matches (thrown, AGEN_ERROR, AGEN_ERROR_EXIT))
+        {
+          op.kind = FZ_OP_THROW;
+          op.err = error_read (thrown);
+          break;
+        }
+      /* fall through: throw(EXIT) closes the inner, as close does */
+    case AGEN_STEP_CLOSE:
+      op.kind = FZ_OP_CLOSE;
+      fg->inner_closing = TRUE;
+      break;
+    case AGEN_STEP_NEXT:
+    default:
+      break;
+    }
+
+  driven_start_op (fg, fg->held, &op, fg->cancellable, driven_yield_from_cb);
+}
+
+static DrivenResult
+driven_run (FzGen *fg)
+{
+  Fuzz *fz = fg->fz;
+  const FzScript *script = &fz->prog.scripts[fg->idx];
+  AgenGenerator *self = fg->obj;
+
+  while (fg->pc < script->n_ins)
+    {
+      const FzIns *ins = &script->ins[fg->pc];
+      int pc = fg->pc;
+      GError *local = NULL;
+      DrivenResult r;
+
+      if (agen_generator_get_state (self) != AGEN_GENERATOR_STATE_RUNNING)
+        fz_fail (fz, "g%d: its driven body runs while its state is %s", fg->idx,
+                 fz_state_name (agen_generator_get_state (self)));
+
+      switch (ins->kind)
+        {
+        case FZ_I_YIELD:
+          return driven_answer (fg, 0, fz_decode_val (ins->a), fz_err (FZ_DOM_NONE, 0));
+
+        case FZ_I_AWAIT:
+          {
+            GCancellable *cancellable = ins->b ? fg->cancellable : NULL;
+
+            if (!driven_await (fg, ins->a, cancellable, &local))
+              return DR_WAITING;
+            ev (fz, FZ_EV_AWAITED, fg->idx, pc, fz_err_code (error_read (local)), 0, 0);
+            if (local == NULL)
+              fg->pc++;
+            else if (driven_fail (fg, ins, &local, &r))
+              return r;
+          }
+          break;
+
+        case FZ_I_YIELD_FROM:
+          {
+            AgenGenerator *inner = fz->gens[ins->a].gen;
+
+            if (inner == NULL)
+              {
+                ev (fz, FZ_EV_SKIP, fg->idx, pc, 0, 0, 0);
+                fg->pc++;
+                break;
+              }
+            fg->held = g_object_ref (inner);
+            driven_yield_from_step (fg, AGEN_STEP_NEXT, NULL, NULL);
+            return DR_WAITING;
+          }
+
+        case FZ_I_OP:
+          {
+            AgenGenerator *target = fz->gens[ins->a].gen;
+            FzOpSpec op = fz_decode_body_op (ins->b);
+
+            if (target == NULL)
+              {
+                ev (fz, FZ_EV_SKIP, fg->idx, pc, 0, 0, 0);
+                fg->pc++;
+                break;
+              }
+            fg->target = g_object_ref (target);
+            if (op.try_form && fz->issued[ins->a] == 0)
+              {
+                FzOutcome outcome = run_try_next (target);
+
+                if (fz_err_is (outcome.err, FZ_DOM_IO, FZ_IO_WOULD_BLOCK))
+                  {
+                    /* The target waits: so does the body, for a wait. */
+                    fg->inner_kind = FZ_OP_WAIT;
+                    count_issued (fz, target);
+                    agen_generator_wait_async (target, NULL, driven_op_cb, fg);
+                    at_await (fz);
+                    fg->in_step_fn = FALSE;
+                    return DR_WAITING;
+                  }
+                defer_release (fz, g_steal_pointer (&fg->target));
+                ev (fz, FZ_EV_OP, fg->idx, pc, fz_val_code (outcome.val), outcome.ret,
+                    fz_err_code (outcome.err));
+                if (outcome.err.domain == FZ_DOM_NONE)
+                  fg->pc++;
+                else
+                  {
+                    local = error_new (outcome.err);
+                    if (driven_fail (fg, ins, &local, &r))
+                      return r;
+                  }
+                break;
+              }
+            driven_start_op (fg, target, &op, op.step_cancellable ? fg->cancellable : NULL,
+                             driven_op_cb);
+            return DR_WAITING;
+          }
+
+        case FZ_I_ASYNC_OP:
+          {
+            AgenGenerator *target = fz->gens[ins->a].gen;
+            FzOpSpec op = fz_decode_body_op (ins->b);
+            AgenGeneratorState state;
+
+            fg->pc++;
+            if (target == NULL)
+              {
+                ev (fz, FZ_EV_SKIP, fg->idx, pc, 0, 0, 0);
+                break;
+              }
+            state = agen_generator_get_state (target);
+            if (state != AGEN_GENERATOR_STATE_RUNNING && state != AGEN_GENERATOR_STATE_CLOSED)
+              {
+                ev (fz, FZ_EV_ASYNC, fg->idx, pc, ins->a, 0, 0);
+                break;
+              }
+            issue_async (fz, target, &op, op.step_cancellable ? fg->cancellable : NULL);
+            ev (fz, FZ_EV_ASYNC, fg->idx, pc, ins->a, 1, 0);
+          }
+          break;
+
+        case FZ_I_SET_RV:
+          fg->rv = fz_decode_val (ins->a);
+          fg->rv_set = fg->rv.kind != FZ_VAL_NULL;
+          fg->pc++;
+          break;
+
+        case FZ_I_RETURN:
+          switch (ins->a)
+            {
+            case FZ_RETURN_FALSE_NO_ERROR:
+              /* In the step function: return FALSE without an error;
+               * after a callback, the same failure as an answer. */
+              if (fg->in_step_fn)
+                {
+                  ev (fz, FZ_EV_END, fg->idx, 0, 0, 0, 0);
+                  g_clear_object (&fg->cancellable);
+                  return DR_FAIL_NO_ERROR;
+                }
+              return driven_end (fg, 2, fz_err (FZ_DOM_AGEN, FZ_AGEN_FAILED));
+            case FZ_RETURN_TRUE_WITH_ERROR:
+              driven_end (fg, 1, fz_err (FZ_DOM_NONE, 0));
+              return fg->in_step_fn ? DR_TRUE_WITH_ERROR : DR_DONE;
+            case FZ_RETURN_TRUE:
+            default:
+              return driven_end (fg, 1, fz_err (FZ_DOM_NONE, 0));
+            }
+
+        case FZ_I_RAISE:
+          return driven_end (fg, 2, fz_err (FZ_DOM_FUZZ, FZ_FUZZ_RAISED + ins->a));
+
+        case FZ_I_RERAISE:
+          {
+            FzErr err = fg->saved != NULL ? error_read (fg->saved)
+                                          : fz_err (FZ_DOM_FUZZ, FZ_FUZZ_BOOM);
+
+            g_clear_error (&fg->saved);
+            return driven_end (fg, 2, err);
+          }
+
+        case FZ_I_FOREIGN:
+          {
+            /* Refused even on itself: a step function is not a body. */
+            AgenGenerator *target = fz->gens[ins->a].gen;
+            GValue value = G_VALUE_INIT;
+            GValue out = G_VALUE_INIT;
+            gboolean ok = TRUE;
+
+            if (target == NULL)
+              {
+                ev (fz, FZ_EV_SKIP, fg->idx, pc, 0, 0, 0);
+                fg->pc++;
+                break;
+              }
+
+            switch (ins->b)
+              {
+              case FZ_FOREIGN_YIELD:
+                ok = agen_generator_yield (target, value_init (&value, fz_val (FZ_VAL_INT, 1)),
+                                           &out, &local);
+                break;
+              case FZ_FOREIGN_YIELD_FROM:
+                ok = agen_generator_yield_from (target, self, &out, &local);
+                break;
+              case FZ_FOREIGN_AWAIT:
+                if (agen_generator_await (target) != NULL)
+                  fz_fail (fz, "g%d: await from a step function returned a result", fg->idx);
+                break;
+              case FZ_FOREIGN_SET_RV:
+              default:
+                agen_generator_set_return_value (target, value_init (&value, fz_val (FZ_VAL_INT, 2)));
+                break;
+              }
+            value_clear (&value);
+            if ((ins->b == FZ_FOREIGN_YIELD || ins->b == FZ_FOREIGN_YIELD_FROM) &&
+                fz_val_code (value_read (&out)) != fz_val_code (fz_val (FZ_VAL_NONE, 0)))
+              fz_fail (fz, "g%d: a refused body-side call left its out value other than None",
+                       fg->idx);
+            value_clear (&out);
+
+            ev (fz, FZ_EV_FOREIGN, fg->idx, pc, fz_err_code (error_read (local)), 0, 0);
+            if (ok || local == NULL)
+              {
+                g_clear_error (&local);
+                fg->pc++;
+                break;
+              }
+            if (driven_fail (fg, ins, &local, &r))
+              return r;
+          }
+          break;
+
+        case FZ_I_ABANDON_AWAIT:
+          /* (A fiber body's known bug; a driven body just returns.) */
+          return driven_end (fg, 1, fz_err (FZ_DOM_NONE, 0));
+
+        default:
+          fg->pc++;
+          break;
+        }
+    }
+
+  return driven_end (fg, 1, fz_err (FZ_DOM_NONE, 0));
+}
+
+static gboolean
+driven_step (AgenGenerator  *self,
+             AgenStepKind    kind,
+             GValue         *value,
+             GError         *thrown,
+             GCancellable   *cancellable,
+             gpointer        user_data,
+             GError        **error)
+{
+  FzGen *fg = user_data;
+  Fuzz *fz = fg->fz;
+  const FzScript *script = &fz->prog.scripts[fg->idx];
+  DrivenResult r = DR_DONE;
+
+  check_thread_stack (fz, "a step function");
+  if (fz->in_call && fz->step != NULL && fz->step->target == fg->idx)
+    fz_fail (fz, "g%d: the step function ran inside the consumer's _async call", fg->idx);
+  if (fg->obj != self)
+    fz_fail (fz, "g%d: the step function got another generator", fg->idx);
+
+  g_set_object (&fg->cancellable, cancellable);
+  fg->in_step_fn = TRUE;
+
+  if (!fg->started)
+    {
+      fg->started = TRUE;
+      fg->pc = 0;
+      ev (fz, FZ_EV_START, fg->idx, 0, 0, 0, 0);
+      r = driven_run (fg);
+    }
+  else if (fg->pc < script->n_ins && script->ins[fg->pc].kind == FZ_I_YIELD_FROM &&
+           fg->held != NULL)
+    {
+      driven_yield_from_step (fg, kind, value, thrown);
+      r = DR_WAITING;
+    }
+  else
+    {
+      const FzIns *ins = &script->ins[fg->pc];
+
+      if (kind == AGEN_STEP_NEXT || kind == AGEN_STEP_SEND)
+        {
+          FzVal sent = kind == AGEN_STEP_SEND ? value_read (value) : fz_val (FZ_VAL_NONE, 0);
+
+          ev (fz, FZ_EV_RESUMED, fg->idx, fg->pc, fz_val_code (sent), 0, 0);
+          fg->pc++;
+          r = driven_run (fg);
+        }
+      else
+        {
+          GError *local = g_error_copy (thrown);
+
+          if ((kind == AGEN_STEP_CLOSE) != g_error_matches (thrown, AGEN_ERROR, AGEN_ERROR_EXIT) &&
+              kind == AGEN_STEP_CLOSE)
+            fz_fail (fz, "g%d: a close step without EXIT", fg->idx);
+          ev (fz, FZ_EV_YIELD_FAILED, fg->idx, fg->pc, fz_err_code (error_read (local)), 0, 0);
+          if (!driven_fail (fg, ins, &local, &r))
+            r = driven_run (fg);
+        }
+    }
+
+  fg->in_step_fn = FALSE;
+  switch (r)
+    {
+    case DR_FAIL_NO_ERROR:
+      return FALSE;
+    case DR_TRUE_WITH_ERROR:
+      g_set_error_literal (error, fz_error_quark (), FZ_FUZZ_OTHER, "returned TRUE");
+      return TRUE;
+    case DR_DONE:
+    case DR_WAITING:
+    default:
+      return TRUE;
+    }
+}
+
 static void
 body_destroy (gpointer data)
 {
@@ -1216,8 +2073,7 @@ finalized_cb (gpointer data)
   ev (fg->fz, FZ_EV_FINALIZED, fg->idx, 0, 0, 0, 0);
 }
 
-/* A generator with body kind `kind`. A second kind (driven, without a
- * fiber) would be created here. */
+/* A generator with body kind `kind`. */
 static AgenGenerator *
 body_new (FzGen      *fg,
           FzBodyKind  kind)
@@ -1227,6 +2083,13 @@ body_new (FzGen      *fg,
   snprintf (name, sizeof name, "g%d", fg->idx);
   switch (kind)
     {
+    case FZ_BODY_DRIVEN:
+      {
+        AgenGenerator *gen = agen_generator_new_driven (driven_step, fg, body_destroy);
+
+        agen_generator_set_name (gen, name);
+        return gen;
+      }
     case FZ_BODY_FIBER:
     case FZ_N_BODY_KINDS:
     default:
@@ -1269,7 +2132,10 @@ finalizer_cb (AgenGenerator *gen,
   check_thread_stack (fz, "the finalizer hook");
   ev (fz, FZ_EV_HOOK, gen_index (fz, gen), 0, 0, 0, 0);
   if (fz->prog.hook == FZ_HOOK_CLOSE)
-    agen_generator_close_async (gen, NULL, hook_close_cb, fz);
+    {
+      count_issued (fz, gen);
+      agen_generator_close_async (gen, NULL, hook_close_cb, fz);
+    }
   else
     g_object_unref (gen);
 }
@@ -1300,9 +2166,11 @@ typedef struct
   AgenGenerator *gen;
   FzOpSpec       op;
   GCancellable  *cancellable;
+  gboolean       try_next;   /* agen_generator_try_next() instead */
   FzOutcome      outcome;
   gint           done;
 } Worker;
+
 
 /* One worker thread for the whole run, fed through a queue: a thread per
  * op would cost more than the rest of an input. */
@@ -1316,7 +2184,10 @@ worker_main (gpointer data)
       Worker *w = g_async_queue_pop (worker_queue);
       GMainContext *ctx = w->fz->ctx;
 
-      w->outcome = run_blocking (w->gen, &w->op, w->cancellable, NULL);
+      if (w->try_next)
+        w->outcome = run_try_next (w->gen);
+      else
+        w->outcome = run_blocking (w->gen, &w->op, w->cancellable, NULL);
       g_atomic_int_set (&w->done, 1);
       g_main_context_wakeup (ctx);
       /* Neither w nor ctx are touched after this. */
@@ -1431,6 +2302,7 @@ run_step (Fuzz               *fz,
   GCancellable *cancellable = NULL;
   FzOutcome outcome;
 
+  memset (fz->issued, 0, sizeof fz->issued);
   if (step->kind == FZ_STEP_UNREF)
     {
       g_clear_object (&fg->gen);
@@ -1460,9 +2332,107 @@ run_step (Fuzz               *fz,
         g_cancellable_cancel (cancellable);
     }
 
+  if (step->kind == FZ_STEP_WAIT)
+    {
+      Call call = { fz, -1, NULL, 0, NULL, FALSE, { 0, } };
+
+      call.kind = FZ_OP_WAIT;
+      call.source = fg->gen;
+      call.caller = g_main_context_get_thread_default ();
+      fz->in_call = TRUE;
+      agen_generator_wait_async (fg->gen, cancellable, call_cb, &call);
+      fz->in_call = FALSE;
+      if (step->cancel == FZ_CANCEL_DURING)
+        g_cancellable_cancel (cancellable);
+      settle (fz);
+      if (!call.done)
+        fz_fail (fz, "the wait's callback never ran");
+      check_outcome (fz, "outcome of the wait", &expect->outcome, &call.outcome);
+      process_releases (fz);
+      g_clear_object (&cancellable);
+      return;
+    }
+
   fz->step = step;
   fz->step_cancellable = cancellable;
   fz->armed = TRUE;
+
+  if (step->kind == FZ_STEP_TRY)
+    {
+      FzOpSpec next;
+
+      memset (&next, 0, sizeof next);
+      next.kind = FZ_OP_NEXT;
+      fz->in_try = TRUE;
+      if (step->try_after_async)
+        {
+          issue_async (fz, fg->gen, &next, NULL);
+          /* A driven step starts from a later pass: the first wait. */
+          if (fz->armed &&
+              agen_generator_get_state (fg->gen) == AGEN_GENERATOR_STATE_RUNNING)
+            at_await (fz);
+        }
+
+      if (step->form == FZ_FORM_WORKER)
+        {
+          Worker w = { fz, g_object_ref (fg->gen), next, NULL, TRUE, { 0, }, 0 };
+
+          if (worker_queue == NULL)
+            {
+              worker_queue = g_async_queue_new ();
+              g_thread_unref (g_thread_new ("fuzz-worker", worker_main, NULL));
+            }
+          g_async_queue_push (worker_queue, &w);
+          while (g_atomic_int_get (&w.done) != 2)
+            g_thread_yield ();
+          g_object_unref (w.gen);
+          outcome = w.outcome;
+        }
+      else
+        outcome = run_try_next (fg->gen);
+
+      /* The body waits: the waits come at once. */
+      if (fz_err_is (outcome.err, FZ_DOM_IO, FZ_IO_WOULD_BLOCK) &&
+          step->try_waits != FZ_TRY_NO_WAIT)
+        {
+          int n = step->try_waits == FZ_TRY_WAIT_TWICE ? 2 : 1;
+          int k;
+
+          for (k = 0; k < n; k++)
+            {
+              Call *call = g_new0 (Call, 1);
+
+              call->fz = fz;
+              call->id = fz->next_async++;
+              if (call->id >= FZ_MAX_ASYNC)
+                fz_fail (fz, "too many async ops");
+              call->kind = FZ_OP_WAIT;
+              call->source = fg->gen;
+              call->caller = g_main_context_get_thread_default ();
+              count_issued (fz, fg->gen);
+              agen_generator_wait_async (fg->gen, cancellable, call_cb, call);
+            }
+          if (step->try_waits == FZ_TRY_WAIT_TRY)
+            {
+              int id = fz->next_async++;
+              FzOutcome again = run_try_next (fg->gen);
+
+              check_async (fz, id, &again);
+            }
+        }
+      fz->in_try = FALSE;
+
+      if (step->cancel == FZ_CANCEL_DURING && fz->armed)
+        g_cancellable_cancel (cancellable);
+      check_states (fz, "right after try_next", expect->snap_state, expect->snap_finalized);
+      fz->armed = FALSE;
+      check_outcome (fz, "outcome of try_next", &expect->outcome, &outcome);
+      settle (fz);
+      process_releases (fz);
+      g_clear_object (&cancellable);
+      fz->step_cancellable = NULL;
+      return;
+    }
 
   switch (step->form)
     {
@@ -1473,7 +2443,7 @@ run_step (Fuzz               *fz,
 
     case FZ_FORM_WORKER:
       {
-        Worker w = { fz, g_object_ref (fg->gen), step->op, cancellable, { 0, }, 0 };
+        Worker w = { fz, g_object_ref (fg->gen), step->op, cancellable, FALSE, { 0, }, 0 };
 
         if (worker_queue == NULL)
           {
@@ -1508,6 +2478,12 @@ run_step (Fuzz               *fz,
         fz->in_call = FALSE;
         if (step->form == FZ_FORM_ASYNC_OTHER_CONTEXT)
           g_main_context_pop_thread_default (fz->other_ctx);
+
+        /* A driven step never runs inside the _async call: it starts
+         * from a later pass, and the step first waits here. */
+        if (fz->armed &&
+            agen_generator_get_state (fg->gen) == AGEN_GENERATOR_STATE_RUNNING)
+          at_await (fz);
 
         /* A step that never awaited is over, its callback still to come:
          * cancelling now must change nothing. */
@@ -1554,7 +2530,8 @@ do_step (Fuzz   *fz,
       char o[128];
 
       fz_step_print (step, id);
-      if (step->kind == FZ_STEP_OP)
+      if (step->kind == FZ_STEP_OP || step->kind == FZ_STEP_TRY ||
+          step->kind == FZ_STEP_WAIT)
         {
           fz_describe_outcome (o, sizeof o, &expect.outcome);
           fprintf (stderr, "      -> %s\n", o);

@@ -56,9 +56,13 @@ typedef struct
   ExitKind type;
   FzVal    val;
   FzErr    err;
+  bool     unanswered;   /* driven: the step function failed the step
+                            (returned FALSE) instead of answering */
+  bool     in_fn;        /* driven: answered (or failed) inside the step
+                            function's call */
 } Exit;
 
-static FzOutcome m_op (FzModel *m, int gi, FzOpSpec op, int cancel);
+static FzOutcome m_op (FzModel *m, int gi, FzOpSpec op, int cancel, bool deferred);
 
 static const FzErr no_error = { FZ_DOM_NONE, 0 };
 static const FzVal none = { FZ_VAL_NONE, 0 };
@@ -103,6 +107,8 @@ fz_model_init (FzModel         *m,
   m->prog = prog;
   m->log = log;
   m->arm_cancel = -1;
+  m->try_gen = -1;
+  m->try_waiter = -1;
 
   for (i = 0; i < FZ_MAX_GENS; i++)
     {
@@ -222,7 +228,8 @@ dispose (FzModel *m,
           /* The hook gets the reference, closes, and drops it when the
            * close is done. */
           log_event (m, FZ_EV_HOOK, gi, 0, 0, 0, 0);
-          out = m_op (m, gi, close, -1);
+          m->issued[gi]++;
+          out = m_op (m, gi, close, -1, true);
           log_event (m, FZ_EV_HOOK_CLOSED, gi, 0, fz_err_code (out.err), out.ret, 0);
           break;
 
@@ -233,9 +240,21 @@ dispose (FzModel *m,
 
         case FZ_HOOK_NONE:
         default:
-          out = m_op (m, gi, close, -1);
+          /* The default finalizer's close logs its failure as it
+           * completes, which for a driven body that ends inside its step
+           * function is before its user_data goes: that waits until the
+           * step function has returned (docs/semantics.md, "Driven
+           * generators", user_data). */
+          m->defer_release = true;
+          out = m_op (m, gi, close, -1, true);
+          m->defer_release = false;
           if (!out.ret)
             log_event (m, FZ_EV_WARN_CLOSE_FAILED, 0xff, 0, 0, 0, 0);
+          if (g->release_pending)
+            {
+              g->release_pending = false;
+              release_body (m, gi);
+            }
           break;
         }
       unref (m, gi);
@@ -308,6 +327,8 @@ add_async (FzModel        *m,
       return -1;
     }
 
+  if (!blocking)
+    m->issued[target]++;
   a = &m->async[m->n_async];
   a->target = (uint8_t) target;
   a->op = *op;
@@ -327,11 +348,39 @@ at_first_await (FzModel *m)
   FzStep *step = m->arm_step;
   int p;
 
+  m->leaves++;
   if (!m->armed)
     return;
   m->armed = false;
 
-  if (m->arm_cancel >= 0)
+  /* A try_next whose body waits: it returns WOULD_BLOCK here, and the
+   * harness makes its waits at once, before the cancellation and the
+   * probes. The first wait gets the step's outcome (filled in when the
+   * step ends); a second is refused with RUNNING ("a second wait on the
+   * same step"), and so is a try_next while the step runs (the state
+   * table: RUNNING). Cancelling the wait's cancellable, already at the
+   * call or at this await, cancels the step's cancellable. */
+  if (m->try_gen >= 0)
+    {
+      FzOpSpec next;
+
+      memset (&next, 0, sizeof next);
+      m->try_blocked = true;
+      if (step->try_waits != FZ_TRY_NO_WAIT)
+        {
+          m->try_waiter = add_async (m, m->try_gen, &next, false, false,
+                                     outcome_finished (false));
+          if (step->try_waits == FZ_TRY_WAIT_TWICE)
+            add_async (m, m->try_gen, &next, false, false,
+                       outcome_error (FZ_DOM_AGEN, FZ_AGEN_RUNNING));
+          else if (step->try_waits == FZ_TRY_WAIT_TRY)
+            add_async (m, m->try_gen, &next, false, true,
+                       outcome_error (FZ_DOM_AGEN, FZ_AGEN_RUNNING));
+          if (step->cancel == FZ_CANCEL_BEFORE || step->cancel == FZ_CANCEL_DURING)
+            m->cancelled[m->g[m->try_gen].step_cancel] = true;
+        }
+    }
+  else if (m->arm_cancel >= 0)
     m->cancelled[m->arm_cancel] = true;
 
   snapshot (m);
@@ -355,13 +404,91 @@ at_first_await (FzModel *m)
       if (probe->cancelled)
         out = outcome_error (FZ_DOM_IO, FZ_IO_CANCELLED);
       else
-        out = m_op (m, probe->target, probe->op, -1);
+        out = m_op (m, probe->target, probe->op, -1, !probe->blocking);
 
       add_async (m, probe->target, &probe->op, probe->cancelled, probe->blocking, out);
     }
 }
 
 /* Bodies ------------------------------------------------------------------- */
+
+static bool
+is_driven (const FzModel *m,
+           int            gi)
+{
+  return m->prog->scripts[gi].kind == FZ_BODY_DRIVEN;
+}
+
+/* A driven body leaves the thread: its step function (or the callback it
+ * went on from) returns to the main loop and it goes on from a later
+ * callback. Where the consumer's step first waits, unless it did before. */
+static void
+driven_leave (FzModel *m,
+              int      gi)
+{
+  m->g[gi].in_step_fn = false;
+  at_first_await (m);
+}
+
+/* An op a body makes on another generator. A fiber body uses the
+ * blocking form, which suspends only the body; a driven body, whose step
+ * function must not block, the _async form, and goes on from its
+ * callback: the op is deferred (a driven target's step starts from a
+ * later pass) and the body leaves the thread until the callback. */
+static FzOutcome
+body_op (FzModel  *m,
+         int       gi,
+         int       target,
+         FzOpSpec  op,
+         int       cancel)
+{
+  FzOutcome out;
+
+  if (!is_driven (m, gi))
+    return m_op (m, target, op, cancel, false);
+
+  m->issued[target]++;
+  out = m_op (m, target, op, cancel, true);
+  driven_leave (m, gi);
+  return out;
+}
+
+/* A try_next a body makes on target (docs/semantics.md, "Synchronous
+ * completion"), on the owner's thread: an uncollected outcome is
+ * returned; otherwise a next runs inside the call (no cancellable: the
+ * target's step cancellable is one of its own, never cancelled), and if
+ * anything in that step left the thread, try_next gives WOULD_BLOCK and
+ * the body makes a wait_async and waits for it, which gets the step's
+ * outcome. */
+static FzOutcome
+body_try (FzModel *m,
+          int      gi,
+          int      target)
+{
+  FzModelGen *t = &m->g[target];
+  FzOpSpec next;
+  FzOutcome out;
+  int leaves = m->leaves;
+
+  if (t->try_state == FZ_TRY_DONE)
+    {
+      t->try_state = FZ_TRY_NONE;
+      return t->try_out;
+    }
+
+  memset (&next, 0, sizeof next);
+  next.kind = FZ_OP_NEXT;
+  out = m_op (m, target, next, -1, false);
+  if (m->leaves == leaves)
+    return out;
+
+  m->issued[target]++;
+  if (is_driven (m, gi))
+    driven_leave (m, gi);
+  else
+    at_first_await (m);
+  return out;
+}
 
 /* A failing instruction: propagate (the body ends raising err) or catch
  * and go on at pc + fail. Returns true when the body ends. */
@@ -437,7 +564,7 @@ yield_from (FzModel      *m,
           /* fall through: throw(EXIT) closes the inner, as close does */
         case FZ_OP_CLOSE:
           op.kind = FZ_OP_CLOSE;
-          out = m_op (m, inner, op, g->step_cancel);
+          out = body_op (m, gi, inner, op, g->step_cancel);
           *ok = false;
           if (!out.ret)
             *err = out.err;
@@ -453,7 +580,7 @@ yield_from (FzModel      *m,
         }
     }
 
-  out = m_op (m, inner, op, g->step_cancel);
+  out = body_op (m, gi, inner, op, g->step_cancel);
   if (out.ret)
     {
       exit->type = EXIT_YIELDED;
@@ -500,11 +627,29 @@ yield_from_done (FzModel *m,
   return fail_at (m, gi, pc, err, exit);
 }
 
+/* The interpreter of a body's script, for both kinds: a fiber body runs
+ * it in one go on its fiber; a driven body's step function runs it on the
+ * thread's stack and goes on from callbacks where it would wait, which
+ * the model marks with driven_leave(). Where the two kinds differ:
+ * - an op on another generator (FZ_I_OP, and yield_from's ops on its
+ *   inner) is a blocking op for a fiber body, an _async one for a driven
+ *   body (body_op());
+ * - body-side calls are refused in a step function even on the driven
+ *   generator itself (docs/semantics.md, "Driven generators": a step
+ *   function is not a body), so FZ_I_FOREIGN on itself is not skipped;
+ * - the two ways of ending wrongly are the step function's: returning
+ *   FALSE without an error fails the step with FAILED, without a
+ *   critical; once the body went on from a callback there is no step
+ *   function to return from, and the harness answers FAILED instead.
+ *   TRUE with an error set is a critical only from the step function.
+ * The events are the same. */
 static Exit
-fiber_body (FzModel      *m,
-            int           gi,
-            const Resume *in)
+body (FzModel      *m,
+      int           gi,
+      const Resume *in)
 {
+  bool driven = is_driven (m, gi);
+
   FzModelGen *g = &m->g[gi];
   const FzScript *script = &m->prog->scripts[gi];
   Exit exit;
@@ -575,7 +720,12 @@ fiber_body (FzModel      *m,
             /* An await whose result is already there does not leave the
              * body: it is not where the step first waits. */
             if (fz_await_suspends (ins->a))
-              at_first_await (m);
+              {
+                if (driven)
+                  driven_leave (m, gi);
+                else
+                  at_first_await (m);
+              }
             /* The await checks its cancellable when it completes, which
              * is after any cancellation at the first await. */
             fails = ins->b && g->step_cancel >= 0 && m->cancelled[g->step_cancel];
@@ -632,7 +782,10 @@ fiber_body (FzModel      *m,
               }
 
             m->g[target].refs++;
-            out = m_op (m, target, op, op.step_cancellable ? g->step_cancel : -1);
+            if (op.try_form && m->issued[target] == 0)
+              out = body_try (m, gi, target);
+            else
+              out = body_op (m, gi, target, op, op.step_cancellable ? g->step_cancel : -1);
             push_release (m, target);
             log_event (m, FZ_EV_OP, gi, pc, fz_val_code (out.val), out.ret,
                        fz_err_code (out.err));
@@ -659,7 +812,7 @@ fiber_body (FzModel      *m,
             else if (t->state == FZ_ST_RUNNING || t->state == FZ_ST_CLOSED)
               {
                 int cancel = op.step_cancellable ? g->step_cancel : -1;
-                FzOutcome out = m_op (m, target, op, cancel);
+                FzOutcome out = m_op (m, target, op, cancel, true);
 
                 add_async (m, target, &op, false, false, out);
                 log_event (m, FZ_EV_ASYNC, gi, pc, (uint32_t) target, 1, 0);
@@ -688,15 +841,21 @@ fiber_body (FzModel      *m,
           switch (ins->a)
             {
             case FZ_RETURN_FALSE_NO_ERROR:
-              /* A programmer error: logged, then raised as FAILED. */
-              log_event (m, FZ_EV_CRIT_NO_ERROR, 0xff, 0, 0, 0, 0);
+              /* A programmer error: logged, then raised as FAILED. A
+               * step function's FALSE without an error is no programmer
+               * error: the step fails with FAILED. */
+              if (!driven)
+                log_event (m, FZ_EV_CRIT_NO_ERROR, 0xff, 0, 0, 0, 0);
+              else
+                exit.unanswered = g->in_step_fn;
               exit.type = EXIT_RAISED;
               exit.err = fz_err (FZ_DOM_AGEN, FZ_AGEN_FAILED);
               return exit;
 
             case FZ_RETURN_TRUE_WITH_ERROR:
               /* Logged, the error dropped: a normal return. */
-              log_event (m, FZ_EV_CRIT_TRUE_ERROR, 0xff, 0, 0, 0, 0);
+              if (!driven || g->in_step_fn)
+                log_event (m, FZ_EV_CRIT_TRUE_ERROR, 0xff, 0, 0, 0, 0);
               exit.type = EXIT_RETURNED;
               return exit;
 
@@ -714,7 +873,7 @@ fiber_body (FzModel      *m,
           return exit;
 
         case FZ_I_FOREIGN:
-          if (ins->a == gi || !m->g[ins->a].table)
+          if ((ins->a == gi && !driven) || !m->g[ins->a].table)
             {
               log_event (m, FZ_EV_SKIP, gi, pc, 0, 0, 0);
               pc++;
@@ -762,20 +921,36 @@ fiber_body (FzModel      *m,
   return exit;
 }
 
-/* One step of a body, whatever its kind. A second kind of body (driven,
- * without a fiber) would get its own interpreter here; the op rules in
- * m_op() are the same for every kind. */
+/* One step of a body, whatever its kind; the op rules in m_op() are the
+ * same for every kind. deferred: the op is an _async call on the owner
+ * thread, inside which a driven body's step function never runs: it
+ * starts from a later pass of the owner context, so the consumer's step
+ * first waits before it (docs/semantics.md, "Driven generators", "Where
+ * it runs"). A driven body that answers later than where it ended
+ * leaves the thread there too. */
 static Exit
 run_body (FzModel      *m,
           int           gi,
-          const Resume *in)
+          const Resume *in,
+          bool          deferred)
 {
-  switch (m->prog->scripts[gi].kind)
-    {
-    case FZ_BODY_FIBER:
-    default:
-      return fiber_body (m, gi, in);
-    }
+  Exit exit;
+
+  if (!is_driven (m, gi))
+    return body (m, gi, in);
+
+  if (deferred)
+    at_first_await (m);
+  m->g[gi].in_step_fn = true;
+  exit = body (m, gi, in);
+  /* (A failure the step function returns is the step's outcome once it
+   * has returned.) */
+  exit.in_fn = m->g[gi].in_step_fn && !exit.unanswered &&
+               m->prog->scripts[gi].answer == FZ_ANSWER_NOW;
+  if (!exit.unanswered && m->prog->scripts[gi].answer != FZ_ANSWER_NOW)
+    driven_leave (m, gi);
+  m->g[gi].in_step_fn = false;
+  return exit;
 }
 
 /* Ops ---------------------------------------------------------------------- */
@@ -784,12 +959,15 @@ static FzOutcome
 m_op (FzModel  *m,
       int       gi,
       FzOpSpec  op,
-      int       cancel)
+      int       cancel,
+      bool      deferred)
 {
   FzModelGen *g = &m->g[gi];
+  bool defer_release = m->defer_release;   /* this op's only */
   Resume in;
   Exit exit;
 
+  m->defer_release = false;
   if (m->overflow)
     return outcome_finished (false);
 
@@ -805,6 +983,15 @@ m_op (FzModel  *m,
     {
       g->has_owner = true;
       log_event (m, FZ_EV_FIRST_ITER, gi, 0, 0, 0, 0);
+    }
+
+  /* An outcome of try_next nobody collected: a close discards it, any
+   * other op is refused (it would overtake that outcome). */
+  if (g->try_state == FZ_TRY_DONE)
+    {
+      if (op.kind != FZ_OP_CLOSE)
+        return outcome_error (FZ_DOM_AGEN, FZ_AGEN_RUNNING);
+      g->try_state = FZ_TRY_NONE;
     }
 
   /* (3) the state table */
@@ -846,7 +1033,7 @@ m_op (FzModel  *m,
 
   g->state = FZ_ST_RUNNING;
   g->step_cancel = cancel;
-  exit = run_body (m, gi, &in);
+  exit = run_body (m, gi, &in, deferred);
 
   switch (exit.type)
     {
@@ -868,14 +1055,24 @@ m_op (FzModel  *m,
     case EXIT_RETURNED:
       g->state = FZ_ST_CLOSED;
       g->returned = true;
-      release_body (m, gi);
+      /* A driven body returns with agen_generator_answer_return(), for
+       * which None is no return value. */
+      if (is_driven (m, gi) && fz_val_is_none (g->rv))
+        g->rv_set = false;
+      if (exit.in_fn && defer_release)
+        g->release_pending = true;
+      else
+        release_body (m, gi);
       return outcome_finished (op.kind == FZ_OP_CLOSE);
 
     case EXIT_RAISED:
     default:
       g->state = FZ_ST_CLOSED;
       g->returned = false;
-      release_body (m, gi);
+      if (exit.in_fn && defer_release)
+        g->release_pending = true;
+      else
+        release_body (m, gi);
       if (op.kind == FZ_OP_CLOSE && fz_err_is (exit.err, FZ_DOM_AGEN, FZ_AGEN_EXIT))
         return outcome_finished (true);
       return outcome_error (exit.err.domain, exit.err.code);
@@ -883,6 +1080,90 @@ m_op (FzModel  *m,
 }
 
 /* Steps -------------------------------------------------------------------- */
+
+/* agen_generator_try_next() (docs/semantics.md, "Synchronous completion:
+ * try_next and wait"), as step runs it, with id as the step cancellable's
+ * id (the one the body gets on demand, which the wait's cancels):
+ *  - from a thread other than the owner's: WRONG_CONTEXT;
+ *  - an uncollected outcome of an earlier try step: that outcome;
+ *  - a callback of an _async call still to come: RUNNING;
+ *  - otherwise a next (the checks and the state table as for any op) run
+ *    inside the call: its outcome, unless the body waits, which gives
+ *    WOULD_BLOCK; the step then goes on, and its outcome goes to the wait
+ *    made at once (at_first_await()) or is kept to be collected. */
+static FzOutcome
+m_try (FzModel *m,
+       FzStep  *step,
+       int      id)
+{
+  FzModelGen *g = &m->g[step->target];
+  FzOpSpec next;
+  FzOutcome out;
+
+  memset (&next, 0, sizeof next);
+  next.kind = FZ_OP_NEXT;
+
+  if (step->try_after_async)
+    {
+      /* The step's first wait, if that next waits, is its own: it has
+       * no cancellable, so only the probes run there. */
+      int saved_cancel = m->arm_cancel;
+      int a = add_async (m, step->target, &next, false, false, outcome_finished (false));
+
+      m->arm_cancel = -1;
+      out = m_op (m, step->target, next, -1, true);
+      m->arm_cancel = saved_cancel;
+      if (a >= 0)
+        m->async[a].expect = out;
+    }
+
+  if (step->form == FZ_FORM_WORKER)
+    return outcome_error (FZ_DOM_AGEN, FZ_AGEN_WRONG_CONTEXT);
+
+  if (g->try_state == FZ_TRY_DONE)
+    {
+      g->try_state = FZ_TRY_NONE;
+      return g->try_out;
+    }
+
+  if (step->try_after_async)
+    return outcome_error (FZ_DOM_AGEN, FZ_AGEN_RUNNING);
+
+  m->try_gen = step->target;
+  m->try_blocked = false;
+  m->try_waiter = -1;
+  out = m_op (m, step->target, next, id, false);
+  m->try_gen = -1;
+
+  if (!m->try_blocked)
+    return out;
+
+  if (m->try_waiter >= 0)
+    m->async[m->try_waiter].expect = out;
+  else
+    {
+      g->try_state = FZ_TRY_DONE;
+      g->try_out = out;
+    }
+  return outcome_error (FZ_DOM_IO, FZ_IO_WOULD_BLOCK);
+}
+
+/* agen_generator_wait_async() between steps, when no try step runs: the
+ * uncollected outcome, or FAILED without one. Its cancellable does not
+ * matter then. */
+static FzOutcome
+m_wait (FzModel *m,
+        int      gi)
+{
+  FzModelGen *g = &m->g[gi];
+
+  if (g->try_state == FZ_TRY_DONE)
+    {
+      g->try_state = FZ_TRY_NONE;
+      return g->try_out;
+    }
+  return outcome_error (FZ_DOM_AGEN, FZ_AGEN_FAILED);
+}
 
 bool
 fz_model_fixup_step (FzModel *m,
@@ -915,6 +1196,12 @@ fz_model_fixup_step (FzModel *m,
       !m->g[step->target].has_owner)
     step->form = FZ_FORM_ASYNC;
 
+  /* try_next from a plain worker thread would make the global default
+   * context the owner, as a worker's op would. */
+  if (step->kind == FZ_STEP_TRY && step->form == FZ_FORM_WORKER &&
+      !m->g[step->target].has_owner)
+    step->form = FZ_FORM_BLOCKING;
+
   return true;
 }
 
@@ -928,6 +1215,7 @@ fz_model_run_step (FzModel      *m,
 
   memset (expect, 0, sizeof *expect);
   expect->first_async = m->n_async;
+  memset (m->issued, 0, sizeof m->issued);
 
   if (step->kind == FZ_STEP_SPURIOUS_RESUME)
     {
@@ -945,7 +1233,15 @@ fz_model_run_step (FzModel      *m,
       return;
     }
 
-  if (step->cancel != FZ_CANCEL_NONE)
+  if (step->kind == FZ_STEP_WAIT)
+    {
+      expect->outcome = m_wait (m, step->target);
+      process_releases (m);
+      expect->end_async = m->n_async;
+      return;
+    }
+
+  if (step->cancel != FZ_CANCEL_NONE || step->kind == FZ_STEP_TRY)
     {
       if (id < 0 || id >= FZ_MAX_CANCEL)
         {
@@ -953,7 +1249,8 @@ fz_model_run_step (FzModel      *m,
           return;
         }
       cancel = id;
-      m->cancelled[id] = step->cancel == FZ_CANCEL_BEFORE;
+      m->cancelled[id] = step->cancel == FZ_CANCEL_BEFORE &&
+                         step->kind != FZ_STEP_TRY;
     }
 
   m->armed = true;
@@ -961,7 +1258,17 @@ fz_model_run_step (FzModel      *m,
   m->arm_step = step;
   m->snapped = false;
 
-  expect->outcome = m_op (m, step->target, step->op, cancel);
+  if (step->kind == FZ_STEP_TRY)
+    expect->outcome = m_try (m, step, id);
+  else
+    {
+      bool async = step->form == FZ_FORM_ASYNC ||
+                   step->form == FZ_FORM_ASYNC_OTHER_CONTEXT;
+
+      if (async)
+        m->issued[step->target]++;
+      expect->outcome = m_op (m, step->target, step->op, cancel, async);
+    }
 
   m->armed = false;
   expect->snapped = m->snapped;

@@ -57,7 +57,21 @@ typedef struct
   int      holding;        /* the inner of the yield_from in progress, or -1 */
   int      step_cancel;    /* the step's cancellable id, or -1 */
   int      destroyed;
+  bool     in_step_fn;     /* driven: the body runs inside its step
+                              function's call (it has not left the thread
+                              since the step began) */
+  bool     release_pending;  /* see FzModel.defer_release */
+  int      try_state;      /* FZ_TRY_* below */
+  FzOutcome try_out;       /* FZ_TRY_DONE: the outcome to collect */
 } FzModelGen;
+
+/* A generator's try_next step (docs/semantics.md, "Synchronous
+ * completion"). */
+enum
+{
+  FZ_TRY_NONE,      /* none */
+  FZ_TRY_DONE,      /* ended; its outcome waits to be collected */
+};
 
 /* An async op whose outcome is checked when its callback runs. */
 typedef struct
@@ -94,6 +108,29 @@ typedef struct
   bool             snapped;
   int              snap_state[FZ_MAX_GENS];
   bool             snap_finalized[FZ_MAX_GENS];
+
+  /* A FZ_STEP_TRY in progress: its try_next is running the body of
+   * try_gen (-1 otherwise), try_blocked once that body waited (try_next
+   * then gives WOULD_BLOCK and the waits are made), try_waiter the async
+   * id of the wait that gets the outcome (-1 if none). */
+  int              try_gen;
+  bool             try_blocked;
+  int              try_waiter;
+
+  /* Set around an op whose completion is observable synchronously (the
+   * default finalizer's close): a driven body that ends inside its step
+   * function has its user_data destroyed only after that. */
+  bool             defer_release;
+
+  /* How often a body left the thread (at_first_await() calls), and the
+   * _async calls made on each generator during the step: a try_next from
+   * a body (FzOpSpec.try_form) is made only on a generator with none,
+   * whose callback might still be to come (try_next then refuses with
+   * RUNNING, or not, depending on the order of the main loop's sources);
+   * on the others the body makes a plain next. The harness counts the
+   * same. */
+  int              leaves;
+  int              issued[FZ_MAX_GENS];
 
   /* References to release between steps, in order. */
   int              release[FZ_MAX_RELEASES];

@@ -8,15 +8,23 @@
  *   header   1 byte   bits 0-1: generators - 1; bit 2: close every
  *                     generator before dropping it at the end; bits 3-4:
  *                     FzHookKind (3 reads as 0)
- *   script   per generator: 1 byte (n_ins % 9, bits 4-7: body kind),
+ *   script   per generator: 1 byte (bits 0-3: n_ins % 9, bit 4: body
+ *            kind (FzBodyKind), bits 5-6: FzAnswerMode of a driven body),
  *            then 3 bytes per instruction:
  *              byte 0  bits 0-3: FzInsKind (mod the number of kinds),
  *                      bits 4-5: failure handler (0 propagate, k: catch,
  *                      go on at pc + k)
  *              byte 1  a          byte 2  b
  *   steps    until the input ends (at most FZ_MAX_OPS):
- *              byte 0  bit 7 set: drop the consumer's reference to
- *                      generator (bits 0-1); otherwise an op:
+ *              byte 0  bit 7 set: bits 0-1 target, bits 2-3: 1 try_next,
+ *                      2 wait_async, 0 or 3 drop the consumer's reference;
+ *                      try_next and wait_async have a byte 1:
+ *                        bits 0-1 FzTryWaits (try_next), bit 2 a
+ *                        next_async first (try_next), bits 3-4
+ *                        FzCancelMode of the wait's cancellable, bits 5-6
+ *                        probes (try_next), bit 7 from the worker thread
+ *                        (try_next), then the probe bytes;
+ *                      otherwise an op:
  *                      bits 0-1 target, bits 2-3 FzOpKind, bits 4-5 form
  *                      (0 async, 1 blocking, 2 worker thread, 3 async from
  *                      another context),
@@ -111,6 +119,7 @@ fz_decode_body_op (uint8_t byte)
   FzOpSpec op = decode_op (byte & 3, (byte >> 2) & 7);
 
   op.step_cancellable = (byte & 0x20) != 0;
+  op.try_form = (byte & 0x40) != 0 && op.kind == FZ_OP_NEXT;
   return op;
 }
 
@@ -125,8 +134,9 @@ decode_script (Reader   *r,
   uint8_t i;
 
   memset (script, 0, sizeof *script);
-  script->n_ins = head % (FZ_MAX_INS + 1);
-  script->kind = (head >> 4) % FZ_N_BODY_KINDS;
+  script->n_ins = (head & 0x0f) % (FZ_MAX_INS + 1);
+  script->kind = (head >> 4) & 1;
+  script->answer = script->kind == FZ_BODY_DRIVEN ? (head >> 5) & 3 : 0;
 
   for (i = 0; i < script->n_ins; i++)
     {
@@ -165,6 +175,19 @@ decode_script (Reader   *r,
     }
 }
 
+static void
+decode_probe (Reader          *r,
+              const FzProgram *prog,
+              FzProbe         *probe)
+{
+  uint8_t pb = next_byte (r);
+
+  probe->target = (pb & 3) % prog->n_gens;
+  probe->op = decode_op ((pb >> 2) & 3, (pb >> 6) & 3);
+  probe->blocking = (pb & 0x10) != 0;
+  probe->cancelled = (pb & 0x20) != 0;
+}
+
 void
 fz_program_decode (FzProgram     *prog,
                    const uint8_t *data,
@@ -197,8 +220,34 @@ fz_program_decode (FzProgram     *prog,
 
       if (s0 & 0x80)
         {
-          step->kind = ((known_bugs & FZ_BUG_SPURIOUS_RESUME) && (s0 & 0x40)) ?
-                       FZ_STEP_SPURIOUS_RESUME : FZ_STEP_UNREF;
+          uint8_t sub = (s0 >> 2) & 3;
+
+          if ((known_bugs & FZ_BUG_SPURIOUS_RESUME) && (s0 & 0x40))
+            {
+              step->kind = FZ_STEP_SPURIOUS_RESUME;
+              continue;
+            }
+          if (sub != 1 && sub != 2)
+            {
+              step->kind = FZ_STEP_UNREF;
+              continue;
+            }
+
+          s1 = next_byte (&r);
+          step->op = decode_op (FZ_OP_NEXT, 0);
+          step->cancel = (s1 >> 3) & 3;
+          if (sub == 2)
+            {
+              step->kind = FZ_STEP_WAIT;
+              continue;
+            }
+          step->kind = FZ_STEP_TRY;
+          step->try_waits = s1 & 3;
+          step->try_after_async = (s1 & 4) != 0;
+          step->form = (s1 & 0x80) ? FZ_FORM_WORKER : FZ_FORM_BLOCKING;
+          step->n_probes = ((s1 >> 5) & 3) % (FZ_MAX_PROBES + 1);
+          for (p = 0; p < step->n_probes; p++)
+            decode_probe (&r, prog, &step->probes[p]);
           continue;
         }
 
@@ -219,15 +268,7 @@ fz_program_decode (FzProgram     *prog,
       step->n_probes = ((s1 >> 5) & 3) % (FZ_MAX_PROBES + 1);
 
       for (p = 0; p < step->n_probes; p++)
-        {
-          FzProbe *probe = &step->probes[p];
-          uint8_t pb = next_byte (&r);
-
-          probe->target = (pb & 3) % prog->n_gens;
-          probe->op = decode_op ((pb >> 2) & 3, (pb >> 6) & 3);
-          probe->blocking = (pb & 0x10) != 0;
-          probe->cancelled = (pb & 0x20) != 0;
-        }
+        decode_probe (&r, prog, &step->probes[p]);
     }
 }
 
@@ -320,6 +361,8 @@ fz_describe_err (char   *buf,
     case FZ_DOM_IO:
       if (e.code == FZ_IO_CANCELLED)
         snprintf (buf, size, "G_IO_ERROR_CANCELLED");
+      else if (e.code == FZ_IO_WOULD_BLOCK)
+        snprintf (buf, size, "G_IO_ERROR_WOULD_BLOCK");
       else
         snprintf (buf, size, "G_IO_ERROR %u", e.code);
       break;
@@ -349,7 +392,7 @@ fz_describe_op (char           *buf,
   switch (op->kind)
     {
     case FZ_OP_NEXT:
-      snprintf (buf, size, "next");
+      snprintf (buf, size, op->try_form ? "try_next" : "next");
       break;
     case FZ_OP_SEND:
       fz_describe_val (arg, sizeof arg, op->val);
@@ -522,6 +565,8 @@ describe_ins (char        *buf,
         FzOpSpec op = fz_decode_body_op (ins->b);
         char o[48];
 
+        if (ins->kind == FZ_I_ASYNC_OP)
+          op.try_form = false;
         fz_describe_op (o, sizeof o, &op);
         snprintf (arg, sizeof arg, "g%u %s%s", ins->a, o,
                   op.step_cancellable ? ", step cancellable" : "");
@@ -568,11 +613,30 @@ fz_step_print (const FzStep *step,
       fprintf (stderr, "  step %d: spurious resume_callback on g%u\n", index, step->target);
       return;
     }
+  if (step->kind == FZ_STEP_WAIT)
+    {
+      fprintf (stderr, "  step %d: wait_async g%u%s\n", index, step->target,
+               cancels[step->cancel & 3]);
+      return;
+    }
 
-  fz_describe_op (op, sizeof op, &step->op);
-  fprintf (stderr, "  step %d: %s g%u %s%s%s\n", index, forms[step->form % 4],
-           step->target, op, cancels[step->cancel & 3],
-           step->unref_pending ? ", unref while pending" : "");
+  if (step->kind == FZ_STEP_TRY)
+    {
+      static const char *waits[] = { "", ", then wait", ", then wait twice",
+                                     ", then wait and try_next again" };
+
+      fprintf (stderr, "  step %d: %stry_next g%u%s%s (wait's%s)\n", index,
+               step->try_after_async ? "next_async, then " : "", step->target,
+               step->form == FZ_FORM_WORKER ? " from the worker thread" : "",
+               waits[step->try_waits & 3], cancels[step->cancel & 3]);
+    }
+  else
+    {
+      fz_describe_op (op, sizeof op, &step->op);
+      fprintf (stderr, "  step %d: %s g%u %s%s%s\n", index, forms[step->form % 4],
+               step->target, op, cancels[step->cancel & 3],
+               step->unref_pending ? ", unref while pending" : "");
+    }
   for (p = 0; p < step->n_probes; p++)
     {
       const FzProbe *probe = &step->probes[p];
@@ -600,8 +664,14 @@ fz_program_print (const FzProgram *prog)
     {
       const FzScript *script = &prog->scripts[i];
 
-      fprintf (stderr, "  g%u (%s body):\n", i,
-               script->kind == FZ_BODY_FIBER ? "fiber" : "?");
+      static const char *answers[] = { "now", "from an idle", "from a timeout",
+                                       "from another thread" };
+
+      if (script->kind == FZ_BODY_DRIVEN)
+        fprintf (stderr, "  g%u (driven body, answers %s):\n", i,
+                 answers[script->answer & 3]);
+      else
+        fprintf (stderr, "  g%u (fiber body):\n", i);
       for (j = 0; j < script->n_ins; j++)
         {
           char buf[128];

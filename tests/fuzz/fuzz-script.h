@@ -26,14 +26,29 @@
 #define FZ_MAX_EVENTS  4096
 #define FZ_MAX_CLOSE_TRIES 8 /* closes per generator at the end of an input */
 
-/* Body kinds. Only fiber bodies exist today; a driven (non-fiber) body
- * would be a second kind with its own interpreter on both sides (see
- * fz_model_body() and fz_body_new()). */
+/* Body kinds: the same script runs as a C body on a fiber, or as a
+ * driven generator (agen_generator_new_driven()) whose step function
+ * interprets it on the thread's own stack, as a language binding's
+ * coroutine would, and answers each step inside the step function or
+ * later (FzAnswerMode). */
 typedef enum
 {
   FZ_BODY_FIBER,
+  FZ_BODY_DRIVEN,
   FZ_N_BODY_KINDS,
 } FzBodyKind;
+
+/* When a driven body answers a step it has reached the end of (a yield,
+ * a return, a raise): */
+typedef enum
+{
+  FZ_ANSWER_NOW,       /* right there (in the step function, or in the
+                          callback the body went on from) */
+  FZ_ANSWER_IDLE,      /* from an idle of the owner context */
+  FZ_ANSWER_TIMEOUT,   /* from a 0 ms timeout */
+  FZ_ANSWER_THREAD,    /* from another thread */
+  FZ_N_ANSWER_MODES,
+} FzAnswerMode;
 
 /* Values that cross a yield, a send or a return value. */
 typedef enum
@@ -75,8 +90,9 @@ enum
   FZ_AGEN_WRONG_CONTEXT,
 };
 
-/* G_IO_ERROR_CANCELLED */
+/* G_IO_ERROR_CANCELLED, G_IO_ERROR_WOULD_BLOCK */
 #define FZ_IO_CANCELLED 19
+#define FZ_IO_WOULD_BLOCK 27
 
 /* The fuzzer's domain: thrown errors and what bodies raise. */
 enum
@@ -188,6 +204,7 @@ typedef struct
 typedef struct
 {
   uint8_t kind;   /* FzBodyKind */
+  uint8_t answer; /* FzAnswerMode, driven bodies only */
   uint8_t n_ins;
   FzIns   ins[FZ_MAX_INS];
 } FzScript;
@@ -199,6 +216,9 @@ typedef struct
   FzVal   val;        /* send */
   FzErr   err;        /* throw */
   bool    step_cancellable;  /* inside a body: pass the step's cancellable */
+  bool    try_form;   /* inside a body, a next: agen_generator_try_next(),
+                         and if the target waits, a wait_async (no
+                         cancellable) that the body waits for */
 } FzOpSpec;
 
 typedef enum
@@ -242,7 +262,19 @@ typedef enum
   /* Known library bug, decoded only with FUZZ_KNOWN_BUGS=1: */
   FZ_STEP_SPURIOUS_RESUME,  /* agen_generator_resume_callback() on a
                                generator that is not awaiting */
+  FZ_STEP_TRY,      /* agen_generator_try_next(), maybe followed at once
+                       by waits (FzStep.try_waits) */
+  FZ_STEP_WAIT,     /* agen_generator_wait_async() on its own */
 } FzStepKind;
+
+/* What a FZ_STEP_TRY does right after try_next gave WOULD_BLOCK. */
+typedef enum
+{
+  FZ_TRY_NO_WAIT,      /* nothing: the outcome stays to be collected */
+  FZ_TRY_WAIT,         /* wait_async with the step's cancellable */
+  FZ_TRY_WAIT_TWICE,   /* and a second wait: RUNNING */
+  FZ_TRY_WAIT_TRY,     /* a wait, then try_next again: RUNNING */
+} FzTryWaits;
 
 typedef struct
 {
@@ -252,6 +284,9 @@ typedef struct
   uint8_t  form;    /* FzForm */
   uint8_t  cancel;  /* FzCancelMode */
   bool     unref_pending;   /* async: drop the reference before the callback */
+  uint8_t  try_waits;       /* FZ_STEP_TRY: FzTryWaits */
+  bool     try_after_async; /* FZ_STEP_TRY: first a next_async whose
+                               callback is still to come */
   uint8_t  n_probes;
   FzProbe  probes[FZ_MAX_PROBES];
 } FzStep;
@@ -387,7 +422,8 @@ void fz_program_decode (FzProgram     *prog,
 FzVal    fz_decode_val         (uint8_t byte);
 FzErr    fz_decode_throw_error (uint8_t index);
 /* The op byte of FZ_I_OP and FZ_I_ASYNC_OP: bits 0-1 kind, bits 2-4
- * argument, bit 5 with the step's cancellable. */
+ * argument, bit 5 with the step's cancellable, bit 6 (FZ_I_OP, a next)
+ * the try_next form. */
 FzOpSpec fz_decode_body_op     (uint8_t byte);
 
 /* Human-readable dumps, for failure reports. */

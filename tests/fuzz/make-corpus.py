@@ -70,6 +70,11 @@ def op(target, kind, arg=0, step_cancellable=False, catch=0):
     return ins(I_OP, target, op_byte(kind, arg, step_cancellable), catch)
 
 
+def try_op(target, catch=0):
+    """agen_generator_try_next() from the body, and a wait if it blocks."""
+    return ins(I_OP, target, NEXT | 0x40, catch)
+
+
 def async_op(target, kind, arg=0, step_cancellable=False):
     return ins(I_ASYNC_OP, target, op_byte(kind, arg, step_cancellable))
 
@@ -100,6 +105,16 @@ def gen(*instructions):
     return bytes([len(instructions)]) + b''.join(instructions)
 
 
+# When a driven body answers
+NOW, LATER_IDLE, LATER_TIMEOUT, LATER_THREAD = range(4)
+
+
+def driven(answer, *instructions):
+    """The same script, run by a driven generator's step function."""
+    assert len(instructions) <= 8
+    return bytes([len(instructions) | 0x10 | (answer << 5)]) + b''.join(instructions)
+
+
 def probe(target, kind, blocking=False, cancelled=False, arg=0):
     return bytes([target | (kind << 2) | (0x10 if blocking else 0) |
                   (0x20 if cancelled else 0) | (arg << 6)])
@@ -116,6 +131,22 @@ def step(target, kind, form=ASYNC, arg=0, cancel=C_NONE, unref_pending=False,
 
 def unref(target):
     return bytes([0x80 | target])
+
+
+# What a try_next step does at once when the body waits
+NO_WAIT, WAIT, WAIT_TWICE, WAIT_TRY = range(4)
+
+
+def try_next(target, waits=NO_WAIT, after_async=False, cancel=C_NONE, worker=False,
+             probes=()):
+    assert len(probes) <= 2
+    b1 = waits | (4 if after_async else 0) | (cancel << 3) | (len(probes) << 5) | \
+        (0x80 if worker else 0)
+    return bytes([0x80 | (1 << 2) | target, b1]) + b''.join(probes)
+
+
+def wait(target, cancel=C_NONE):
+    return bytes([0x80 | (2 << 2) | target, cancel << 3])
 
 
 def program(gens, steps, close_all=False, hook=HOOK_NONE):
@@ -363,6 +394,148 @@ seed('worker-first-op-refused', program([three], [
 seed('worker-cancel-during', program([cancellable_body], [
     step(0, CLOSE, cancel=C_BEFORE), step(0, NEXT, BLOCKING),
     step(0, NEXT, WORKER, cancel=C_DURING, probes=[probe(0, NEXT, blocking=True)])]))
+
+
+# Driven bodies: the same scripts as above, answered now or later ------------
+
+for mode, name in ((NOW, 'now'), (LATER_IDLE, 'idle'), (LATER_THREAD, 'thread')):
+    seed(f'driven-yield-three-{name}', program([driven(mode, yield_(INT(1)), yield_(INT(2)),
+                                                       yield_(STR(3)))],
+                                               nexts(0, 2) + nexts(0, 2, BLOCKING)))
+seed('driven-answer-timeout', program([driven(LATER_TIMEOUT, yield_(INT(1)), set_rv(INT(4)))],
+                                      [step(0, NEXT, probes=[probe(0, NEXT)]),
+                                       step(0, NEXT, WORKER)]))
+seed('driven-send-throw-close', program([driven(NOW, yield_(INT(1), catch=1),
+                                                yield_(INT(2), catch=1), yield_(INT(3)),
+                                                set_rv(STR(2)))], [
+    step(0, SEND, arg=SEND_INT1), step(0, NEXT), step(0, SEND, arg=SEND_STR1),
+    step(0, THROW, arg=BOOM), step(0, CLOSE), step(0, NEXT)]))
+seed('driven-close-ignored', program([driven(LATER_IDLE, yield_(INT(1), catch=1),
+                                             yield_(INT(2)))], [
+    step(0, NEXT), step(0, CLOSE), step(0, CLOSE, BLOCKING)]))
+seed('driven-return-values', program([driven(NOW, set_rv(NONE)), driven(NOW, set_rv(INT(7))),
+                                      driven(LATER_IDLE, set_rv(STR(1)), set_rv(NULL))],
+                                     [step(0, NEXT), step(1, NEXT), step(2, NEXT)]))
+seed('driven-step-function-errors', program([
+    driven(NOW, ret(R_FALSE_NO_ERROR)), driven(NOW, set_rv(INT(1)), ret(R_TRUE_WITH_ERROR)),
+    driven(NOW, await_(IDLE), ret(R_FALSE_NO_ERROR)),
+    driven(LATER_IDLE, ret(R_TRUE_WITH_ERROR))],
+    [step(0, NEXT), step(1, NEXT), step(2, NEXT), step(3, NEXT)]))
+seed('driven-awaits', program([driven(NOW, await_(IDLE), await_(TIMEOUT), await_(GTASK),
+                                      await_(STREAM), await_(THREAD), await_(THREAD_EARLY),
+                                      await_(SYNC), yield_(INT(1)))], nexts(0, 2)))
+seed('driven-cancel-during', program([driven(NOW, await_(IDLE, True, catch=1), yield_(INT(1)),
+                                             await_(GTASK, True), yield_(INT(2)))], [
+    step(0, NEXT, cancel=C_DURING), step(0, NEXT, cancel=C_DURING),
+    step(0, NEXT, cancel=C_DURING)]))
+seed('driven-cancel-before-step', program([driven(LATER_IDLE, await_(IDLE, True, catch=1),
+                                                  reraise())], [
+    step(0, NEXT, cancel=C_DURING, probes=[probe(0, CLOSE), probe(0, NEXT, blocking=True)])]))
+seed('driven-ops', program([driven(NOW, op(1, NEXT), op(1, SEND, SEND_INT2),
+                                   op(1, THROW, BOOM, catch=1), op(0, NEXT, catch=1),
+                                   async_op(0, CLOSE), op(1, CLOSE), yield_(INT(1))),
+                            gen(yield_(INT(1)), await_(IDLE), yield_(INT(2), catch=1),
+                                yield_(INT(3)))], nexts(0, 2)))
+seed('driven-foreign-on-self', program([driven(NOW, foreign(0, F_YIELD, catch=1),
+                                               foreign(0, F_YIELD_FROM, catch=1),
+                                               foreign(0, F_AWAIT), foreign(0, F_SET_RV),
+                                               foreign(1, F_YIELD, catch=1), yield_(INT(1))),
+                                        gen(yield_(INT(2)))], nexts(0, 2)))
+seed('driven-unref-suspended', program([driven(LATER_THREAD, yield_(INT(1), catch=1),
+                                               await_(TIMEOUT), reraise()),
+                                        driven(NOW, yield_(INT(1), catch=1), raise_(1))], [
+    step(0, NEXT), step(1, NEXT), unref(0), unref(1)]))
+seed('driven-hook-close', program([driven(NOW, yield_(INT(1), catch=1), await_(THREAD),
+                                          reraise())], [step(0, NEXT), unref(0)],
+                                  hook=HOOK_CLOSE))
+seed('driven-unref-pending', program([driven(LATER_IDLE, yield_(INT(1)), yield_(INT(2)))], [
+    step(0, NEXT, unref_pending=True)]))
+seed('driven-async-other-context', program([driven(LATER_IDLE, yield_(INT(1)), yield_(INT(2)),
+                                                   yield_(INT(3)))], [
+    step(0, NEXT), step(0, NEXT, ASYNC_OTHER_CONTEXT, cancel=C_DURING),
+    step(0, CLOSE, WORKER)]))
+
+# yield_from across the two kinds ---------------------------------------------
+
+driven_inner = driven(LATER_IDLE, yield_(INT(1), catch=1), yield_(INT(2)), set_rv(STR(5)))
+seed('yield-from-fiber-outer-driven-inner', program([gen(yield_from(1), yield_(INT(9))),
+                                                     driven_inner],
+                                                    nexts(0, 2) + [step(0, SEND, arg=SEND_INT2),
+                                                                   step(0, NEXT)]))
+seed('yield-from-driven-outer-fiber-inner', program([driven(NOW, yield_from(1), yield_(INT(9))),
+                                                     inner],
+                                                    nexts(0, 2) + [step(0, SEND, arg=SEND_INT1),
+                                                                   step(0, NEXT)]))
+seed('yield-from-driven-both', program([driven(LATER_THREAD, yield_from(1, catch=1),
+                                               yield_(INT(9))),
+                                        driven(NOW, yield_(INT(1), catch=1), yield_(INT(2)))], [
+    step(0, NEXT), step(0, THROW, arg=BOOM), step(0, THROW, arg=EXIT), step(0, NEXT),
+    step(1, NEXT)]))
+seed('yield-from-driven-close', program([driven(NOW, yield_from(1)), driven_inner,
+                                         gen(yield_from(0, catch=1), yield_(INT(4)))], [
+    step(2, NEXT), step(2, CLOSE), step(1, NEXT)]))
+seed('yield-from-driven-chain', program([gen(yield_from(1)), driven(LATER_IDLE, yield_from(2),
+                                                                    yield_(INT(7))),
+                                         gen(await_(TIMEOUT), yield_(INT(1)), set_rv(INT(2))),
+                                         driven(NOW, yield_from(0, catch=1))],
+                                        nexts(0, 3) + [step(3, NEXT), step(0, CLOSE)]))
+seed('yield-from-driven-cancel', program([driven(NOW, yield_from(1, catch=1), yield_(INT(3))),
+                                          gen(yield_(INT(1)), await_(IDLE, True),
+                                              yield_(INT(2)))], [
+    step(0, NEXT), step(0, NEXT, cancel=C_DURING), step(0, NEXT)]))
+
+# try_next and wait ------------------------------------------------------------
+
+seed('try-next-no-await', program([three], [try_next(0)] * 4))
+seed('try-next-driven-now', program([driven(NOW, yield_(INT(1)), raise_(2))], [try_next(0)] * 3))
+seed('try-next-wait', program([awaiting], [try_next(0, WAIT), try_next(0, WAIT),
+                                           try_next(0, WAIT)]))
+seed('try-next-driven-later', program([driven(LATER_IDLE, yield_(INT(1)), yield_(INT(2))),
+                                       driven(LATER_THREAD, yield_(INT(3)))], [
+    try_next(0, WAIT), try_next(0), wait(0), try_next(1, WAIT_TWICE), try_next(0, WAIT_TRY),
+    try_next(1)]))
+seed('try-next-uncollected', program([awaiting], [
+    try_next(0), step(0, NEXT), step(0, SEND, BLOCKING, arg=SEND_INT1), try_next(0),
+    try_next(0), step(0, CLOSE)]))
+seed('try-next-close-discards', program([gen(await_(IDLE), yield_(INT(1), catch=1),
+                                             yield_(INT(2)))], [
+    try_next(0), step(0, CLOSE), try_next(0), wait(0)]))
+seed('try-next-unref-uncollected', program([gen(await_(GTASK), yield_(INT(1), catch=1),
+                                                await_(IDLE), reraise())], [
+    try_next(0), unref(0)]))
+seed('try-next-after-async', program([three, awaiting], [
+    try_next(0, after_async=True), try_next(0), try_next(1, after_async=True),
+    try_next(1, WAIT), try_next(1, after_async=True), step(1, NEXT)]))
+seed('wait-without-step', program([three], [wait(0), step(0, NEXT), wait(0, C_BEFORE),
+                                             try_next(0), wait(0)]))
+seed('try-next-cancel', program([gen(await_(IDLE, True, catch=1), yield_(INT(1)),
+                                     await_(TIMEOUT, True), yield_(INT(2)))], [
+    try_next(0, WAIT, cancel=C_DURING, probes=[probe(0, NEXT), probe(0, CLOSE, blocking=True)]),
+    try_next(0, WAIT, cancel=C_BEFORE), try_next(0, WAIT, cancel=C_FRESH)]))
+seed('try-next-cancel-driven', program([driven(LATER_IDLE, await_(IDLE, True, catch=1),
+                                               yield_(INT(1)), await_(THREAD, True),
+                                               yield_(INT(2)))], [
+    try_next(0, WAIT, cancel=C_DURING), try_next(0, WAIT, cancel=C_BEFORE)]))
+seed('try-next-worker', program([three], [try_next(0, worker=True), try_next(0),
+                                          try_next(0, worker=True)]))
+seed('try-next-yield-from', program([gen(yield_from(1)), driven(LATER_TIMEOUT, yield_(INT(1)),
+                                                                yield_(INT(2)))], [
+    try_next(0, WAIT), try_next(0), try_next(0), wait(0), try_next(0, WAIT)]))
+
+seed('body-try-next', program([gen(try_op(1), try_op(1), try_op(1), yield_(INT(5))), awaiting],
+                              nexts(0, 2)))
+seed('driven-body-try-next', program([driven(NOW, try_op(1), try_op(2), try_op(2), try_op(2),
+                                             yield_(INT(5))),
+                                      three, driven(LATER_IDLE, yield_(INT(1)),
+                                                    await_(THREAD), yield_(INT(2)))],
+                                     nexts(0, 2, BLOCKING)))
+seed('body-try-next-fallback', program([gen(await_(IDLE), async_op(1, NEXT), try_op(1),
+                                            try_op(0, catch=1), yield_(INT(1))),
+                                        gen(yield_(INT(2)))],
+                                       [step(1, NEXT), step(1, NEXT), step(0, NEXT)]))
+seed('body-try-next-collects', program([driven(LATER_IDLE, try_op(1), try_op(1), yield_(INT(3))),
+                                        awaiting], [
+    try_next(1), step(0, NEXT), step(0, CLOSE)]))
 
 
 def main():
