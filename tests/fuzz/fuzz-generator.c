@@ -979,6 +979,58 @@ await_something (Fuzz           *fz,
  * The body
  * ------------------------------------------------------------------------ */
 
+/* FZ_I_FOREIGN, from a fiber body or a step function (self): the
+ * body-side call ins->b on target, which must refuse it; where names the
+ * caller in a failure report. Records the event. TRUE when the call
+ * succeeded or failed without an error; FALSE with *local set otherwise. */
+static gboolean
+foreign_call (FzGen          *fg,
+              const FzIns    *ins,
+              int             pc,
+              AgenGenerator  *self,
+              AgenGenerator  *target,
+              const char     *where,
+              GError        **local)
+{
+  Fuzz *fz = fg->fz;
+  GValue value = G_VALUE_INIT;
+  GValue out = G_VALUE_INIT;
+  gboolean ok = TRUE;
+
+  switch (ins->b)
+    {
+    case FZ_FOREIGN_YIELD:
+      ok = agen_generator_yield (target, value_init (&value, fz_val (FZ_VAL_INT, 1)),
+                                 &out, local);
+      break;
+    case FZ_FOREIGN_YIELD_FROM:
+      ok = agen_generator_yield_from (target, self, &out, local);
+      break;
+    case FZ_FOREIGN_AWAIT:
+      if (agen_generator_await (target) != NULL)
+        fz_fail (fz, "g%d: %s returned a result", fg->idx, where);
+      break;
+    case FZ_FOREIGN_SET_RV:
+    default:
+      agen_generator_set_return_value (target, value_init (&value, fz_val (FZ_VAL_INT, 2)));
+      break;
+    }
+  value_clear (&value);
+  if ((ins->b == FZ_FOREIGN_YIELD || ins->b == FZ_FOREIGN_YIELD_FROM) &&
+      fz_val_code (value_read (&out)) != fz_val_code (fz_val (FZ_VAL_NONE, 0)))
+    fz_fail (fz, "g%d: a refused body-side call left its out value other than None",
+             fg->idx);
+  value_clear (&out);
+
+  ev (fz, FZ_EV_FOREIGN, fg->idx, pc, fz_err_code (error_read (*local)), 0, 0);
+  if (ok || *local == NULL)
+    {
+      g_clear_error (local);
+      return TRUE;
+    }
+  return FALSE;
+}
+
 /* A failing instruction: propagate (TRUE: the body returns FALSE with
  * *local) or catch and go on at pc + fail. */
 static gboolean
@@ -1240,9 +1292,6 @@ fiber_body (AgenGenerator  *self,
         case FZ_I_FOREIGN:
           {
             AgenGenerator *target = fz->gens[ins->a].gen;
-            GValue value = G_VALUE_INIT;
-            GValue out = G_VALUE_INIT;
-            gboolean ok = TRUE;
 
             if (target == NULL || ins->a == fg->idx)
               {
@@ -1251,35 +1300,8 @@ fiber_body (AgenGenerator  *self,
                 break;
               }
 
-            switch (ins->b)
+            if (foreign_call (fg, ins, pc, self, target, "await on another generator", &local))
               {
-              case FZ_FOREIGN_YIELD:
-                ok = agen_generator_yield (target, value_init (&value, fz_val (FZ_VAL_INT, 1)),
-                                           &out, &local);
-                break;
-              case FZ_FOREIGN_YIELD_FROM:
-                ok = agen_generator_yield_from (target, self, &out, &local);
-                break;
-              case FZ_FOREIGN_AWAIT:
-                if (agen_generator_await (target) != NULL)
-                  fz_fail (fz, "g%d: await on another generator returned a result", fg->idx);
-                break;
-              case FZ_FOREIGN_SET_RV:
-              default:
-                agen_generator_set_return_value (target, value_init (&value, fz_val (FZ_VAL_INT, 2)));
-                break;
-              }
-            value_clear (&value);
-            if ((ins->b == FZ_FOREIGN_YIELD || ins->b == FZ_FOREIGN_YIELD_FROM) &&
-                fz_val_code (value_read (&out)) != fz_val_code (fz_val (FZ_VAL_NONE, 0)))
-              fz_fail (fz, "g%d: a refused body-side call left its out value other than None",
-                       fg->idx);
-            value_clear (&out);
-
-            ev (fz, FZ_EV_FOREIGN, fg->idx, pc, fz_err_code (error_read (local)), 0, 0);
-            if (ok || local == NULL)
-              {
-                g_clear_error (&local);
                 pc++;
                 break;
               }
@@ -1913,9 +1935,6 @@ driven_run (FzGen *fg)
           {
             /* Refused even on itself: a step function is not a body. */
             AgenGenerator *target = fz->gens[ins->a].gen;
-            GValue value = G_VALUE_INIT;
-            GValue out = G_VALUE_INIT;
-            gboolean ok = TRUE;
 
             if (target == NULL)
               {
@@ -1924,35 +1943,8 @@ driven_run (FzGen *fg)
                 break;
               }
 
-            switch (ins->b)
+            if (foreign_call (fg, ins, pc, self, target, "await from a step function", &local))
               {
-              case FZ_FOREIGN_YIELD:
-                ok = agen_generator_yield (target, value_init (&value, fz_val (FZ_VAL_INT, 1)),
-                                           &out, &local);
-                break;
-              case FZ_FOREIGN_YIELD_FROM:
-                ok = agen_generator_yield_from (target, self, &out, &local);
-                break;
-              case FZ_FOREIGN_AWAIT:
-                if (agen_generator_await (target) != NULL)
-                  fz_fail (fz, "g%d: await from a step function returned a result", fg->idx);
-                break;
-              case FZ_FOREIGN_SET_RV:
-              default:
-                agen_generator_set_return_value (target, value_init (&value, fz_val (FZ_VAL_INT, 2)));
-                break;
-              }
-            value_clear (&value);
-            if ((ins->b == FZ_FOREIGN_YIELD || ins->b == FZ_FOREIGN_YIELD_FROM) &&
-                fz_val_code (value_read (&out)) != fz_val_code (fz_val (FZ_VAL_NONE, 0)))
-              fz_fail (fz, "g%d: a refused body-side call left its out value other than None",
-                       fg->idx);
-            value_clear (&out);
-
-            ev (fz, FZ_EV_FOREIGN, fg->idx, pc, fz_err_code (error_read (local)), 0, 0);
-            if (ok || local == NULL)
-              {
-                g_clear_error (&local);
                 fg->pc++;
                 break;
               }
