@@ -11,6 +11,7 @@
 #include <glib/gi18n-lib.h>
 
 #include "agen-generator-list-model.h"
+#include "agen-generator-private.h"
 
 /**
  * AgenGeneratorListModel:
@@ -117,8 +118,7 @@ append_batch (AgenGeneratorListModel *self,
         {
           g_set_error (&self->error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
                        _("Generator “%s” yielded a value of type %s; the list model holds %s objects"),
-                       agen_generator_get_name (self->generator)
-                         ? agen_generator_get_name (self->generator) : "(unnamed)",
+                       agen_generator_display_name (self->generator),
                        object != NULL ? G_OBJECT_TYPE_NAME (object) : G_VALUE_TYPE_NAME (value),
                        g_type_name (self->item_type));
           break;
